@@ -114,6 +114,10 @@ func WithOrganization(o string) Option { return func(s *Spec) { s.Organization =
 // WithSerial sets the serial number.
 func WithSerial(n int64) Option { return func(s *Spec) { s.Serial = big.NewInt(n) } }
 
+// WithMaxPathLen sets a CA's path length constraint: the most intermediates
+// that may follow it (0: it may issue only leaves).
+func WithMaxPathLen(n int) Option { return func(s *Spec) { s.MaxPathLen = n } }
+
 // WithIPs adds IP SANs.
 func WithIPs(ips ...net.IP) Option {
 	return func(s *Spec) { s.IPAddresses = append(s.IPAddresses, ips...) }
@@ -346,4 +350,55 @@ func pemKey(tb testing.TB, key crypto.Signer) []byte {
 		tb.Fatalf("testpki: marshal key: %v", err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
+
+// CRLSpec describes a certificate revocation list. Zero fields get defaults.
+type CRLSpec struct {
+	// Revoked lists the revoked serial numbers.
+	Revoked []*big.Int
+	// ThisUpdate defaults to an hour ago, NextUpdate to a day after ThisUpdate.
+	ThisUpdate, NextUpdate time.Time
+	// Number defaults to 1.
+	Number int64
+	// SigAlg defaults to the CA key's usual algorithm.
+	SigAlg x509.SignatureAlgorithm
+}
+
+// CRL issues a revocation list signed by the CA and returns it parsed and as
+// DER. Revocation times are ThisUpdate.
+func (ca *CA) CRL(tb testing.TB, spec CRLSpec) (*x509.RevocationList, []byte) {
+	tb.Helper()
+	if spec.ThisUpdate.IsZero() {
+		spec.ThisUpdate = time.Now().Add(-time.Hour)
+	}
+	if spec.NextUpdate.IsZero() {
+		spec.NextUpdate = spec.ThisUpdate.Add(24 * time.Hour)
+	}
+	if spec.Number == 0 {
+		spec.Number = 1
+	}
+	tmpl := &x509.RevocationList{
+		Number:             big.NewInt(spec.Number),
+		ThisUpdate:         spec.ThisUpdate,
+		NextUpdate:         spec.NextUpdate,
+		SignatureAlgorithm: spec.SigAlg,
+	}
+	for _, sn := range spec.Revoked {
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries,
+			x509.RevocationListEntry{SerialNumber: sn, RevocationTime: spec.ThisUpdate})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.Cert, ca.Key)
+	if err != nil {
+		tb.Fatalf("testpki: creating CRL of %q: %v", ca.Cert.Subject.CommonName, err)
+	}
+	crl, err := x509.ParseRevocationList(der)
+	if err != nil {
+		tb.Fatalf("testpki: parsing CRL: %v", err)
+	}
+	return crl, der
+}
+
+// CRLPEM encodes a DER CRL as an "X509 CRL" PEM block.
+func CRLPEM(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
 }
