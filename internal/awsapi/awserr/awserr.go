@@ -95,30 +95,39 @@ const (
 	InvalidDomainValue = "InvalidDomainValidationOptionsException"
 
 	// s3 (REST-XML)
-	S3AccessDenied           = "AccessDenied"
-	S3InvalidAccessKeyID     = "InvalidAccessKeyId"
-	S3SignatureDoesNotMatch  = "SignatureDoesNotMatch"
-	S3RequestTimeTooSkewed   = "RequestTimeTooSkewed"
-	S3MissingSecurityHeader  = "MissingSecurityHeader"
-	S3AuthorizationMalformed = "AuthorizationHeaderMalformed"
-	S3BadDigest              = "BadDigest"
-	S3XAmzContentSHA256      = "XAmzContentSHA256Mismatch"
-	S3NoSuchBucket           = "NoSuchBucket"
-	S3NoSuchKey              = "NoSuchKey"
-	S3NoSuchVersion          = "NoSuchVersion"
-	S3BucketAlreadyOwned     = "BucketAlreadyOwnedByYou"
-	S3BucketAlreadyExists    = "BucketAlreadyExists"
-	S3BucketNotEmpty         = "BucketNotEmpty"
-	S3InvalidBucketName      = "InvalidBucketName"
-	S3InvalidArgument        = "InvalidArgument"
-	S3InvalidRequest         = "InvalidRequest"
-	S3MalformedXML           = "MalformedXML"
-	S3MethodNotAllowed       = "MethodNotAllowed"
-	S3NotImplemented         = "NotImplemented"
-	S3EntityTooLarge         = "EntityTooLarge"
-	S3InternalError          = "InternalError"
-	S3IncompleteBody         = "IncompleteBody"
-	S3KeyTooLong             = "KeyTooLongError"
+	S3AccessDenied                 = "AccessDenied"
+	S3InvalidAccessKeyID           = "InvalidAccessKeyId"
+	S3SignatureDoesNotMatch        = "SignatureDoesNotMatch"
+	S3RequestTimeTooSkewed         = "RequestTimeTooSkewed"
+	S3MissingSecurityHeader        = "MissingSecurityHeader"
+	S3AuthorizationMalformed       = "AuthorizationHeaderMalformed"
+	S3BadDigest                    = "BadDigest"
+	S3XAmzContentSHA256            = "XAmzContentSHA256Mismatch"
+	S3NoSuchBucket                 = "NoSuchBucket"
+	S3NoSuchKey                    = "NoSuchKey"
+	S3NoSuchVersion                = "NoSuchVersion"
+	S3BucketAlreadyOwned           = "BucketAlreadyOwnedByYou"
+	S3BucketAlreadyExists          = "BucketAlreadyExists"
+	S3BucketNotEmpty               = "BucketNotEmpty"
+	S3InvalidBucketName            = "InvalidBucketName"
+	S3InvalidArgument              = "InvalidArgument"
+	S3InvalidRequest               = "InvalidRequest"
+	S3MalformedXML                 = "MalformedXML"
+	S3MethodNotAllowed             = "MethodNotAllowed"
+	S3NotImplemented               = "NotImplemented"
+	S3EntityTooLarge               = "EntityTooLarge"
+	S3InternalError                = "InternalError"
+	S3IncompleteBody               = "IncompleteBody"
+	S3KeyTooLong                   = "KeyTooLongError"
+	S3AuthorizationQueryParameters = "AuthorizationQueryParametersError"
+	S3InvalidToken                 = "InvalidToken"
+	S3InvalidDigest                = "InvalidDigest"
+	S3PreconditionFailed           = "PreconditionFailed"
+	S3InvalidRange                 = "InvalidRange"
+	S3NotModified                  = "NotModified"
+	S3MissingContentLength         = "MissingContentLength"
+	S3InvalidLocationConstraint    = "InvalidLocationConstraint"
+	S3IllegalVersioningConfig      = "IllegalVersioningConfigurationException"
 
 	// route53 (REST-XML)
 	R53NoSuchHostedZone         = "NoSuchHostedZone"
@@ -162,30 +171,39 @@ var statusByCode = map[string]int{
 	ValidationError:    400,
 	InvalidDomainValue: 400,
 
-	S3AccessDenied:           403,
-	S3InvalidAccessKeyID:     403,
-	S3SignatureDoesNotMatch:  403,
-	S3RequestTimeTooSkewed:   403,
-	S3MissingSecurityHeader:  400,
-	S3AuthorizationMalformed: 400,
-	S3BadDigest:              400,
-	S3XAmzContentSHA256:      400,
-	S3NoSuchBucket:           404,
-	S3NoSuchKey:              404,
-	S3NoSuchVersion:          404,
-	S3BucketAlreadyOwned:     409,
-	S3BucketAlreadyExists:    409,
-	S3BucketNotEmpty:         409,
-	S3InvalidBucketName:      400,
-	S3InvalidArgument:        400,
-	S3InvalidRequest:         400,
-	S3MalformedXML:           400,
-	S3MethodNotAllowed:       405,
-	S3NotImplemented:         501,
-	S3EntityTooLarge:         400,
-	S3InternalError:          500,
-	S3IncompleteBody:         400,
-	S3KeyTooLong:             400,
+	S3AccessDenied:                 403,
+	S3InvalidAccessKeyID:           403,
+	S3SignatureDoesNotMatch:        403,
+	S3RequestTimeTooSkewed:         403,
+	S3MissingSecurityHeader:        400,
+	S3AuthorizationMalformed:       400,
+	S3BadDigest:                    400,
+	S3XAmzContentSHA256:            400,
+	S3NoSuchBucket:                 404,
+	S3NoSuchKey:                    404,
+	S3NoSuchVersion:                404,
+	S3BucketAlreadyOwned:           409,
+	S3BucketAlreadyExists:          409,
+	S3BucketNotEmpty:               409,
+	S3InvalidBucketName:            400,
+	S3InvalidArgument:              400,
+	S3InvalidRequest:               400,
+	S3MalformedXML:                 400,
+	S3MethodNotAllowed:             405,
+	S3NotImplemented:               501,
+	S3EntityTooLarge:               400,
+	S3InternalError:                500,
+	S3IncompleteBody:               400,
+	S3KeyTooLong:                   400,
+	S3AuthorizationQueryParameters: 400,
+	S3InvalidToken:                 400,
+	S3InvalidDigest:                400,
+	S3PreconditionFailed:           412,
+	S3InvalidRange:                 416,
+	S3NotModified:                  304,
+	S3MissingContentLength:         411,
+	S3InvalidLocationConstraint:    400,
+	S3IllegalVersioningConfig:      400,
 
 	R53NoSuchHostedZone:         404,
 	R53HostedZoneAlreadyExists:  409,
