@@ -315,6 +315,11 @@ func sign(tb testing.TB, spec *Spec, pub crypto.PublicKey, parent *x509.Certific
 			tmpl.MaxPathLen = spec.MaxPathLen
 			tmpl.MaxPathLenZero = spec.MaxPathLen == 0
 		}
+		// A CA has no extended key usage unless a test asks for one
+		// (an EKU on a CA restricts what it may issue).
+		if !spec.NoEKU {
+			tmpl.ExtKeyUsage = spec.ExtKeyUsage
+		}
 	} else {
 		tmpl.BasicConstraintsValid = true
 		tmpl.KeyUsage = x509.KeyUsageDigitalSignature

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -41,6 +42,8 @@ type Bundle struct {
 	byName map[string][]int // raw subject -> indexes in Certs
 	// notes are warnings about blocks that did not become certificates.
 	notes []Warning
+	// cache holds chains crypto/x509 accepted (see chainCache).
+	cache *chainCache
 	// outside describes text outside PEM blocks.
 	outside, outsideLine int
 }
@@ -92,10 +95,15 @@ func Inspect(data []byte) (*Bundle, []*BundleError) {
 		return &Bundle{pool: x509.NewCertPool()}, []*BundleError{{Code: CodeNotPEM, Message: msg}}
 	}
 
-	b := &Bundle{pool: x509.NewCertPool(), byRaw: map[string]int{}, outside: scan.outside, outsideLine: scan.outsideLine}
+	b := &Bundle{pool: x509.NewCertPool(), byRaw: map[string]int{}, cache: newChainCache(), outside: scan.outside, outsideLine: scan.outsideLine}
 	var errs []*BundleError
 	certBlocks, malformed := 0, 0
 	for _, blk := range scan.blocks {
+		if len(errs) == maxErrors {
+			errs = append(errs, &BundleError{Code: errs[0].Code, Block: blk.index, Line: blk.line, Message: fmt.Sprintf(
+				"The truststore has more problems from PEM block %d on; fix the ones above first.", blk.index)})
+			break
+		}
 		where := fmt.Sprintf("PEM block %d, line %d", blk.index, blk.line)
 		switch {
 		case isPrivateKeyType(blk.typ):
@@ -151,6 +159,9 @@ func Inspect(data []byte) (*Bundle, []*BundleError) {
 	return b.finish(), errs
 }
 
+// maxErrors bounds the hard errors Inspect reports for one bundle.
+const maxErrors = 20
+
 // finish computes the relations between certificates and the warnings that
 // do not depend on the time.
 func (b *Bundle) finish() *Bundle {
@@ -162,12 +173,22 @@ func (b *Bundle) finish() *Bundle {
 	firstDN := map[string]int{}
 	for i, c := range b.Certs {
 		m := &b.meta[i]
-		for _, j := range byName[string(c.RawIssuer)] {
+		cands := byName[string(c.RawIssuer)]
+		if bytes.Equal(c.RawIssuer, c.RawSubject) {
+			// Try the certificate itself first.
+			cands = append([]int{i}, slices.DeleteFunc(slices.Clone(cands), func(j int) bool { return j == i })...)
+		}
+		if len(cands) > maxIssuerCandidates {
+			// Many certificates with one name: check a few, so a crafted
+			// bundle cannot cost a million signature checks.
+			cands = cands[:maxIssuerCandidates]
+		}
+		for _, j := range cands {
 			if signedBy(c, b.Certs[j]) {
+				// One issuer is enough to know the certificate chains.
 				m.issuers = append(m.issuers, j)
-				if j == i {
-					m.selfSigned = true
-				}
+				m.selfSigned = j == i
+				break
 			}
 		}
 		subject := DNString(c.Subject)
@@ -211,6 +232,10 @@ func (b *Bundle) finish() *Bundle {
 	}
 	return b
 }
+
+// maxIssuerCandidates bounds the certificates with a given subject that are
+// tried as the issuer of one certificate (duplicate subjects are warned about).
+const maxIssuerCandidates = 4
 
 // signedBy reports whether parent's key made child's signature. A signature
 // with an algorithm Go refuses to check (MD5) counts when the names chain:

@@ -359,3 +359,40 @@ func TestWarningsAreAsOfNow(t *testing.T) {
 		}
 	}
 }
+
+func TestParseManyCertificatesIsBounded(t *testing.T) {
+	// A thousand certificates with one subject, all signed by one key, so
+	// each could be the issuer of every other one.
+	key := testpki.NewCA(t, "Twin").Key
+	var data []byte
+	for i := range MaxCertificates {
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(int64(i + 1)), Subject: pkix.Name{CommonName: "Twin"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(5 * 365 * 24 * time.Hour),
+			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = append(data, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+	}
+	if len(data) > MaxBundleBytes {
+		t.Fatalf("bundle is %d bytes", len(data))
+	}
+	start := time.Now()
+	b := mustParse(t, data)
+	ws := b.Warnings(time.Now())
+	if len(b.Certs) != MaxCertificates || len(ws) != MaxCertificates-1 {
+		t.Fatalf("%d certificates, %d warnings", len(b.Certs), len(ws))
+	}
+	t.Logf("parsed %d certificates in %v", len(b.Certs), time.Since(start))
+}
+
+func TestInspectCapsErrors(t *testing.T) {
+	data := bytes.Repeat([]byte("-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n"), 10000)
+	_, errs := Inspect(data)
+	if len(errs) != maxErrors+2 || !strings.Contains(errs[maxErrors].Message, "more problems") || errs[maxErrors+1].Code != CodeNoCertificate {
+		t.Fatalf("%d errors, last %v", len(errs), errs[len(errs)-1])
+	}
+}

@@ -3,6 +3,7 @@ package truststore
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"math/big"
@@ -41,7 +42,7 @@ func ParseCRLs(data []byte) ([]*x509.RevocationList, error) {
 	}
 	scan := scanPEM(data)
 	if len(scan.blocks) == 0 {
-		crl, err := x509.ParseRevocationList(data)
+		crl, err := parseCRLDER(data)
 		if err == nil {
 			return []*x509.RevocationList{crl}, nil
 		}
@@ -64,7 +65,7 @@ func ParseCRLs(data []byte) ([]*x509.RevocationList, error) {
 		case blk.typ != "X509 CRL" && blk.typ != "CRL":
 			return nil, &CRLError{Code: CodeCRLNotCRL, Message: fmt.Sprintf("The file contains %s (%s); a CRL is an \"X509 CRL\" block.", describeType(blk.typ), where)}
 		}
-		crl, err := x509.ParseRevocationList(blk.block.Bytes)
+		crl, err := parseCRLDER(blk.block.Bytes)
 		if err != nil {
 			if _, cerr := x509.ParseCertificate(blk.block.Bytes); cerr == nil {
 				return nil, &CRLError{Code: CodeCRLIsCertificate, Message: fmt.Sprintf("The file contains a certificate labelled as a CRL (%s).", where)}
@@ -74,6 +75,20 @@ func ParseCRLs(data []byte) ([]*x509.RevocationList, error) {
 		out = append(out, crl)
 	}
 	return out, nil
+}
+
+// parseCRLDER is x509.ParseRevocationList, refusing trailing data as
+// x509.ParseCertificate does.
+func parseCRLDER(der []byte) (*x509.RevocationList, error) {
+	var outer asn1.RawValue
+	rest, err := asn1.Unmarshal(der, &outer)
+	if err != nil {
+		return nil, fmt.Errorf("x509: malformed crl")
+	}
+	if len(rest) > 0 {
+		return nil, fmt.Errorf("x509: trailing data")
+	}
+	return x509.ParseRevocationList(der)
 }
 
 // CRLSet holds the CRLs whose signatures verified against a bundle's
@@ -136,6 +151,9 @@ func (s *CRLSet) add(n int, crl *x509.RevocationList) {
 	}
 	accepted := false
 	var lastErr error
+	if len(cands) > maxIssuerCandidates {
+		cands = cands[:maxIssuerCandidates]
+	}
 	for _, i := range cands {
 		issuer := b.Certs[i]
 		if err := crl.CheckSignatureFrom(issuer); err != nil {

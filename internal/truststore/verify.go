@@ -131,25 +131,38 @@ func (b *Bundle) Verify(chain []*x509.Certificate, opts VerifyOptions) Verdict {
 	}
 
 	sent := make([]*x509.Certificate, 0, min(len(chain)-1, maxSentIntermediates))
-	inters := x509.NewCertPool()
 	for _, c := range chain[1:] {
 		if len(sent) == maxSentIntermediates {
 			break
 		}
-		if c == nil || len(c.Raw) == 0 {
-			continue
+		if c != nil && len(c.Raw) > 0 {
+			sent = append(sent, c)
 		}
-		sent = append(sent, c)
-		inters.AddCert(c)
 	}
-	chains, err := leaf.Verify(x509.VerifyOptions{
-		Roots:         b.pool,
-		Intermediates: inters,
-		CurrentTime:   at,
-		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	})
-	if err != nil {
-		return b.classify(leaf, sent, at, err)
+	var key [32]byte
+	var chains [][]*x509.Certificate
+	if b.cache != nil {
+		key = chainKey(leaf, sent)
+		chains = b.cache.get(key, leaf, at)
+	}
+	if len(chains) == 0 {
+		inters := x509.NewCertPool()
+		for _, c := range sent {
+			inters.AddCert(c)
+		}
+		var err error
+		chains, err = leaf.Verify(x509.VerifyOptions{
+			Roots:         b.pool,
+			Intermediates: inters,
+			CurrentTime:   at,
+			KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		})
+		if err != nil {
+			return b.classify(leaf, sent, at, err)
+		}
+		if b.cache != nil {
+			b.cache.put(key, chains)
+		}
 	}
 	// Prefer the shortest chain; any chain that passes every check wins.
 	slices.SortStableFunc(chains, func(x, y []*x509.Certificate) int { return len(x) - len(y) })
