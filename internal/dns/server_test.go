@@ -24,7 +24,7 @@ const (
 	domainID    = "abcdef1234"
 )
 
-func openStore(t *testing.T) store.Store {
+func openStore(t testing.TB) store.Store {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
@@ -45,7 +45,7 @@ func aliasRS(zoneID, name, typ, hz, target string) model.RecordSet {
 
 // putZone writes a zone with its apex SOA and NS and the given record sets,
 // as the route53 service would, and returns the revision.
-func putZone(t *testing.T, st store.Store, id, name string, sets ...model.RecordSet) int64 {
+func putZone(t testing.TB, st store.Store, id, name string, sets ...model.RecordSet) int64 {
 	t.Helper()
 	all := append([]model.RecordSet{
 		rs(id, name, "SOA", 900, "ns1.localhost. hostmaster.localhost. 1 7200 900 1209600 300"),
@@ -68,7 +68,7 @@ func putZone(t *testing.T, st store.Store, id, name string, sets ...model.Record
 	return rev
 }
 
-func putDomain(t *testing.T, st store.Store, name, id string) {
+func putDomain(t testing.TB, st store.Store, name, id string) {
 	t.Helper()
 	_, err := st.Update(context.Background(), func(tx store.Tx) error {
 		return store.PutJSON(tx, model.DomainKey(name), model.DomainName{Name: name, ID: id})
