@@ -1,0 +1,430 @@
+package edge
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"trustgate/internal/model"
+	"trustgate/internal/store"
+	"trustgate/internal/telemetry"
+)
+
+// Snapshot is one complete, immutable build of the data plane's
+// configuration at one store revision. It is built off the hot path and
+// installed with one atomic pointer store; handshakes and requests only read
+// it.
+type Snapshot struct {
+	rev int64
+	// domains holds every configured domain by its configured name
+	// ("api.example.com", "*.example.com").
+	domains map[string]*domain
+	// wildcards holds "*.example.com" domains by "example.com".
+	wildcards map[string]*domain
+	// apis holds every API's stages by API id, then stage name.
+	apis map[string]map[string]*stageBuild
+	// deployments holds every compiled deployment by "apiId/deploymentId",
+	// for reuse by the next build.
+	deployments map[string]*deploymentBuild
+	// trusts holds every parsed truststore by content digest, for reuse by
+	// the next build.
+	trusts map[[32]byte]*trustGen
+}
+
+// Revision returns the store revision the snapshot was built from (-1 for
+// the empty snapshot installed before the first build).
+func (s *Snapshot) Revision() int64 { return s.rev }
+
+// domain is one custom domain in a snapshot.
+type domain struct {
+	name     string
+	tls      *domainTLS
+	mappings *mappingTable
+	metrics  *telemetry.DomainMetrics
+	stale    bool // serving a previous TLS build
+}
+
+// lookupHost returns the domain serving a host name (lower-case, no port,
+// no trailing dot): an exact name first, then a one-label wildcard.
+func (s *Snapshot) lookupHost(host string) *domain {
+	if host == "" {
+		return nil
+	}
+	if d := s.domains[host]; d != nil {
+		return d
+	}
+	if i := strings.IndexByte(host, '.'); i > 0 {
+		return s.wildcards[host[i+1:]]
+	}
+	return nil
+}
+
+func emptySnapshot() *Snapshot {
+	return &Snapshot{
+		rev:         -1,
+		domains:     map[string]*domain{},
+		wildcards:   map[string]*domain{},
+		apis:        map[string]map[string]*stageBuild{},
+		deployments: map[string]*deploymentBuild{},
+		trusts:      map[[32]byte]*trustGen{},
+	}
+}
+
+// buildReport is what a build found wrong without failing: per-domain and
+// per-record problems, for the log and the metrics.
+type buildReport struct {
+	domainFailures []domainFailure
+	recordErrors   []error
+}
+
+type domainFailure struct {
+	domain string
+	err    error
+	stale  bool // a previous build keeps serving
+}
+
+// builder builds one snapshot from one store transaction.
+type builder struct {
+	s      *Server
+	tx     store.Tx
+	prev   *Snapshot
+	next   *Snapshot
+	report buildReport
+}
+
+// build reads the whole configuration in one consistent transaction and
+// compiles it. It fails only when the store cannot be read; problems with
+// single records are isolated and reported.
+func (s *Server) build(tx store.Tx, prev *Snapshot) (*Snapshot, *buildReport, error) {
+	b := &builder{s: s, tx: tx, prev: prev, next: &Snapshot{
+		domains:     map[string]*domain{},
+		wildcards:   map[string]*domain{},
+		apis:        map[string]map[string]*stageBuild{},
+		deployments: map[string]*deploymentBuild{},
+		trusts:      map[[32]byte]*trustGen{},
+	}}
+	if err := b.buildAPIs(); err != nil {
+		return nil, nil, err
+	}
+	if err := b.buildDomains(); err != nil {
+		return nil, nil, err
+	}
+	if err := b.buildMappings(); err != nil {
+		return nil, nil, err
+	}
+	return b.next, &b.report, nil
+}
+
+func (b *builder) recordError(err error) { b.report.recordErrors = append(b.report.recordErrors, err) }
+
+// buildAPIs compiles every stage of every existing REST API with the
+// deployment it points at.
+func (b *builder) buildAPIs() error {
+	apiKVs, err := b.tx.List(model.PrefixRestAPIs)
+	if err != nil {
+		return fmt.Errorf("listing rest apis: %w", err)
+	}
+	exists := make(map[string]bool, len(apiKVs))
+	for _, kv := range apiKVs {
+		exists[strings.TrimPrefix(kv.Key, model.PrefixRestAPIs)] = true
+	}
+	stageKVs, err := b.tx.List(model.PrefixStages)
+	if err != nil {
+		return fmt.Errorf("listing stages: %w", err)
+	}
+	for _, kv := range stageKVs {
+		var st model.Stage
+		if err := json.Unmarshal(kv.Value, &st); err != nil {
+			b.recordError(fmt.Errorf("decoding %s: %w", kv.Key, err))
+			continue
+		}
+		apiID, name := splitKey(kv.Key, model.PrefixStages)
+		if apiID == "" || !exists[apiID] {
+			continue
+		}
+		if st.Name != "" {
+			name = st.Name
+		}
+		sb := &stageBuild{apiID: apiID, name: name, vars: st.Variables}
+		if st.DeploymentID != "" {
+			dep, err := b.deployment(apiID, st.DeploymentID)
+			if err != nil {
+				return err
+			}
+			sb.deployment = dep
+		}
+		stages := b.next.apis[apiID]
+		if stages == nil {
+			stages = map[string]*stageBuild{}
+			b.next.apis[apiID] = stages
+		}
+		stages[name] = sb
+	}
+	return nil
+}
+
+// deployment returns the compiled deployment apiID/id, reusing the previous
+// snapshot's build when the stored record is unchanged, or nil if it does
+// not exist.
+func (b *builder) deployment(apiID, id string) (*deploymentBuild, error) {
+	k := apiID + "/" + id
+	if d, ok := b.next.deployments[k]; ok {
+		return d, nil
+	}
+	raw, err := b.tx.Get(model.DeploymentKey(apiID, id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading deployment %s: %w", k, err)
+	}
+	sum := sha256.Sum256(raw)
+	if d := b.prev.deployments[k]; d != nil && d.sum == sum {
+		b.next.deployments[k] = d
+		return d, nil
+	}
+	var dep model.Deployment
+	var d *deploymentBuild
+	if err := json.Unmarshal(raw, &dep); err != nil {
+		d = &deploymentBuild{apiID: apiID, id: id, sum: sum, err: fmt.Errorf("decoding deployment %s: %w", k, err)}
+		b.recordError(d.err)
+	} else {
+		if dep.APIID == "" {
+			dep.APIID = apiID
+		}
+		if dep.ID == "" {
+			dep.ID = id
+		}
+		d = compileDeployment(&dep, sum)
+		if d.err != nil {
+			b.recordError(d.err)
+		}
+	}
+	b.next.deployments[k] = d
+	return d, nil
+}
+
+// buildDomains builds (or reuses) the TLS side of every custom domain.
+func (b *builder) buildDomains() error {
+	kvs, err := b.tx.List(model.PrefixDomains)
+	if err != nil {
+		return fmt.Errorf("listing domain names: %w", err)
+	}
+	for _, kv := range kvs {
+		name := strings.TrimPrefix(kv.Key, model.PrefixDomains)
+		if name == "" || strings.Contains(name, "/") {
+			continue
+		}
+		dt, failure, err := b.domainTLS(name, kv.Value)
+		if err != nil {
+			return err
+		}
+		d := &domain{name: name, tls: dt, metrics: b.s.metrics.Domain(name)}
+		if failure != nil {
+			d.stale = failure.stale
+			b.report.domainFailures = append(b.report.domainFailures, *failure)
+		}
+		b.next.domains[name] = d
+		if rest, ok := strings.CutPrefix(name, "*."); ok {
+			b.next.wildcards[rest] = d
+		}
+	}
+	return nil
+}
+
+// domainTLS builds one domain's TLS side. A problem with the domain's own
+// records is isolated: it returns the previous build (stale) when there is
+// an acceptable one, else an unavailable build, plus a failure to report.
+// Only a store read error is returned as an error.
+func (b *builder) domainTLS(name string, raw []byte) (*domainTLS, *domainFailure, error) {
+	var prev *domainTLS
+	if pd := b.prev.domains[name]; pd != nil {
+		prev = pd.tls
+	}
+	fail := func(err error, wantMTLS bool) (*domainTLS, *domainFailure, error) {
+		// Never fail open: a domain that asks for mTLS may only fall back
+		// to a previous build that also had mTLS.
+		if prev != nil && prev.config != nil && (prev.mtls || !wantMTLS) {
+			return prev, &domainFailure{domain: name, err: err, stale: true}, nil
+		}
+		return &domainTLS{name: name, mtls: wantMTLS, err: err}, &domainFailure{domain: name, err: err}, nil
+	}
+
+	var rec model.DomainName
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		// Whether it wanted mTLS is unknown: assume it did.
+		return fail(fmt.Errorf("decoding domain name %s: %w", name, err), true)
+	}
+	if rec.Name == "" {
+		rec.Name = name
+	}
+	wantMTLS := rec.MutualTLS != nil && rec.MutualTLS.TruststoreURI != ""
+
+	var certRaw []byte
+	certID := ""
+	if arn, ok := model.ParseCertificateARN(rec.CertificateARN); ok {
+		certID = arn.ID
+	}
+	if certID == "" {
+		return fail(fmt.Errorf("domain name %s: certificate ARN %q is not an ACM certificate ARN", name, rec.CertificateARN), wantMTLS)
+	}
+	certRaw, err := b.tx.Get(model.CertKey(certID))
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(fmt.Errorf("domain name %s: certificate %s not found", name, rec.CertificateARN), wantMTLS)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading certificate %s: %w", certID, err)
+	}
+
+	var trustSum [32]byte
+	if wantMTLS {
+		trustSum = sha256.Sum256(rec.MutualTLS.Truststore)
+	}
+	inputs := domainInputs(&rec, certRaw, trustSum)
+	if prev != nil && prev.inputs == inputs && prev.config != nil {
+		if prev.trust != nil {
+			b.next.trusts[prev.trust.sum] = prev.trust
+		}
+		return prev, nil, nil
+	}
+
+	var cert model.Certificate
+	if err := json.Unmarshal(certRaw, &cert); err != nil {
+		return fail(fmt.Errorf("domain name %s: decoding certificate %s: %w", name, certID, err), wantMTLS)
+	}
+	kp, err := serverCertificate(&cert)
+	if err != nil {
+		return fail(fmt.Errorf("domain name %s: %w", name, err), wantMTLS)
+	}
+	var trust *trustGen
+	if wantMTLS {
+		trust = b.next.trusts[trustSum]
+		if trust == nil {
+			trust = b.prev.trusts[trustSum]
+		}
+		if trust == nil {
+			if trust, err = parseTrust(rec.MutualTLS.Truststore, trustSum); err != nil {
+				return fail(fmt.Errorf("domain name %s: truststore %s (version %q): %w", name,
+					rec.MutualTLS.TruststoreURI, rec.MutualTLS.TruststoreVersion, err), true)
+			}
+		}
+		b.next.trusts[trustSum] = trust
+	}
+	pol := policyFor(rec.SecurityPolicy, wantMTLS)
+	if pol.note != "" {
+		b.s.log.Warn("security policy adjusted", "domain", name, "reason", pol.note)
+	}
+	return &domainTLS{
+		name:   name,
+		inputs: inputs,
+		config: newTLSConfig(kp, pol, wantMTLS, ticketKey(b.s.ticketSecret, name, trust)),
+		mtls:   wantMTLS,
+		trust:  trust,
+	}, nil, nil
+}
+
+// buildMappings compiles each domain's API mappings, resolved to stages.
+func (b *builder) buildMappings() error {
+	kvs, err := b.tx.List(model.PrefixMappings)
+	if err != nil {
+		return fmt.Errorf("listing api mappings: %w", err)
+	}
+	for _, kv := range kvs {
+		dname, _ := splitKey(kv.Key, model.PrefixMappings)
+		d := b.next.domains[dname]
+		if d == nil {
+			continue
+		}
+		var m model.APIMapping
+		if err := json.Unmarshal(kv.Value, &m); err != nil {
+			// Left out: requests it would have served get 403.
+			b.recordError(fmt.Errorf("decoding %s: %w", kv.Key, err))
+			continue
+		}
+		if d.mappings == nil {
+			d.mappings = &mappingTable{byKey: map[string]*mappingRoute{}}
+		}
+		key := m.Key
+		if key == model.NoneKey {
+			key = ""
+		}
+		ck, depth := canonKey(key)
+		mr := &mappingRoute{key: key, apiID: m.APIID, stage: m.Stage}
+		if stages := b.next.apis[m.APIID]; stages != nil {
+			mr.target = stages[m.Stage]
+		}
+		if old := d.mappings.byKey[ck]; old != nil {
+			b.recordError(fmt.Errorf("domain %s: mapping key %q defined twice; keeping the first", dname, key))
+			continue
+		}
+		d.mappings.byKey[ck] = mr
+		d.mappings.maxDepth = max(d.mappings.maxDepth, depth)
+	}
+	return nil
+}
+
+// splitKey splits "prefix{a}/{b}" into a and b.
+func splitKey(key, prefix string) (string, string) {
+	rest := strings.TrimPrefix(key, prefix)
+	i := strings.IndexByte(rest, '/')
+	if i < 0 {
+		return "", ""
+	}
+	return rest[:i], rest[i+1:]
+}
+
+// install logs and counts what a build reported, updates the per-domain
+// gauges, and swaps the snapshot in.
+func (s *Server) install(next *Snapshot, report *buildReport) {
+	prev := s.snap.Load()
+	for _, f := range report.domainFailures {
+		s.log.Error("domain build failed", "domain", f.domain, "revision", next.rev,
+			"keeping_previous_build", f.stale, "error", f.err)
+		s.metrics.DomainBuildFailed(f.domain, f.stale)
+	}
+	for _, err := range report.recordErrors {
+		s.log.Error("configuration record skipped", "revision", next.rev, "error", err)
+	}
+	failed := make(map[string]bool, len(report.domainFailures))
+	for _, f := range report.domainFailures {
+		failed[f.domain] = true
+	}
+	names := make([]string, 0, len(next.domains))
+	for name := range next.domains {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		d := next.domains[name]
+		if !failed[name] {
+			s.metrics.SetDomainStale(name, false)
+		}
+		if d.tls.trust != nil {
+			s.metrics.SetTruststore(name, d.tls.trust.certs, d.tls.trust.earliest)
+		} else {
+			s.metrics.ForgetDomain(name)
+			if failed[name] {
+				s.metrics.SetDomainStale(name, d.stale)
+			}
+		}
+	}
+	for name := range prev.domains {
+		if next.domains[name] == nil {
+			s.metrics.ForgetDomain(name)
+		}
+	}
+	s.snap.Store(next)
+	s.metrics.SetRevision(next.rev)
+	s.log.Debug("snapshot installed", "revision", next.rev, "domains", len(next.domains),
+		"apis", len(next.apis), "domain_failures", len(report.domainFailures))
+}
+
+// defaultTLS builds the tls.Config for the default endpoint and unknown
+// names from the configured default certificate.
+func defaultTLSConfig(cert tls.Certificate, secret []byte) *tls.Config {
+	return newTLSConfig(cert, policyFor(model.PolicyTLS12, false), false, ticketKey(secret, "", nil))
+}

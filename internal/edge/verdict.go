@@ -1,0 +1,135 @@
+package edge
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"trustgate/internal/telemetry"
+	"trustgate/internal/truststore"
+)
+
+// connInfo is the state of one client connection, shared by all its
+// requests (several at once under HTTP/2).
+type connInfo struct {
+	remote string
+	// sni is the server name the client sent, as sent.
+	sni string
+	// domain is the configured name of the custom domain the SNI selected
+	// ("" for the default endpoint or an unknown name). Written once by
+	// the handshake, read-only afterwards.
+	domain  string
+	metrics *telemetry.DomainMetrics
+	// cert holds the client certificate's fields, nil without one.
+	cert *certInfo
+	// verdict is the cached mTLS verdict and the truststore generation it
+	// was computed against.
+	verdict atomic.Pointer[connVerdict]
+}
+
+type connKey struct{}
+
+// connContext puts the connection's connInfo into every request's context
+// (http.Server.ConnContext).
+func (s *Server) connContext(ctx context.Context, c net.Conn) context.Context {
+	if tc, ok := c.(*tls.Conn); ok {
+		if t, ok := tc.NetConn().(*trackedConn); ok {
+			return context.WithValue(ctx, connKey{}, &t.info)
+		}
+	}
+	return ctx
+}
+
+// certInfo is a client certificate's fields as the access log and the
+// context.identity.clientCert.* variables show them. Computed once per
+// connection.
+type certInfo struct {
+	subject     string
+	issuer      string
+	serial      string
+	fingerprint string
+	notBefore   time.Time
+	notAfter    time.Time
+	// AWS renders validity like OpenSSL: "May 28 12:30:02 2019 GMT".
+	notBeforeText string
+	notAfterText  string
+	pem           string
+}
+
+func newCertInfo(c *x509.Certificate) *certInfo {
+	return &certInfo{
+		subject:       truststore.DNString(c.Subject),
+		issuer:        truststore.DNString(c.Issuer),
+		serial:        truststore.SerialHex(c.SerialNumber),
+		fingerprint:   truststore.Fingerprint(c),
+		notBefore:     c.NotBefore,
+		notAfter:      c.NotAfter,
+		notBeforeText: truststore.OpenSSLTime(c.NotBefore),
+		notAfterText:  truststore.OpenSSLTime(c.NotAfter),
+		pem:           string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})),
+	}
+}
+
+// connVerdict is a verdict cached on a connection.
+type connVerdict struct {
+	trust   *trustGen // the truststore generation it was computed against
+	verdict truststore.Verdict
+	// until is when it must be recomputed even if the truststore stays:
+	// the earliest notAfter of a trusted chain, or a minute after a
+	// refusal (a not-yet-valid certificate may become valid).
+	until time.Time
+}
+
+// reasonTruststoreUnavailable refuses connections of an mTLS domain whose
+// truststore is not available in the live snapshot (fail closed).
+const reasonTruststoreUnavailable truststore.Reason = "truststore_unavailable"
+
+// rejectedRecheck is how long a refusal is cached on a connection.
+const rejectedRecheck = time.Minute
+
+// verdictFor returns the connection's verdict against the domain's current
+// truststore, recomputing it only when the truststore generation changed or
+// the cached verdict ran out. Safe for concurrent use by a connection's
+// requests; two racing recomputations give the same answer.
+func (s *Server) verdictFor(info *connInfo, d *domain, peers []*x509.Certificate, now time.Time) *connVerdict {
+	trust := d.tls.trust
+	if cv := info.verdict.Load(); cv != nil && cv.trust == trust && now.Before(cv.until) {
+		return cv
+	}
+	cv := &connVerdict{trust: trust}
+	if trust == nil {
+		cv.verdict = truststore.Verdict{Reason: reasonTruststoreUnavailable,
+			Message: "The domain's truststore is not available; every client certificate is refused."}
+		if len(peers) > 0 {
+			cv.verdict.Leaf = peers[0]
+		}
+	} else {
+		cv.verdict = trust.bundle.Verify(peers, trust.verifyOptions(now))
+	}
+	if cv.verdict.Trusted {
+		cv.until = chainExpiry(cv.verdict.Chain, peers)
+	} else {
+		cv.until = now.Add(rejectedRecheck)
+	}
+	info.verdict.Store(cv)
+	d.metrics.Verdict(string(cv.verdict.Reason))
+	return cv
+}
+
+// chainExpiry is the earliest notAfter of a verified chain.
+func chainExpiry(chain, peers []*x509.Certificate) time.Time {
+	if len(chain) == 0 {
+		chain = peers[:1]
+	}
+	t := chain[0].NotAfter
+	for _, c := range chain[1:] {
+		if c.NotAfter.Before(t) {
+			t = c.NotAfter
+		}
+	}
+	return t
+}
