@@ -170,7 +170,8 @@ func quoteName(dn string, serial *big.Int) string {
 	return `"` + dn + `"`
 }
 
-// keyDescription names a public key like "RSA 2048-bit" or "ECDSA P-256".
-func keyDescription(c *x509.Certificate) string {
+// KeyDescription names a certificate's public key like "RSA 2048-bit",
+// "ECDSA P-256" or "Ed25519".
+func KeyDescription(c *x509.Certificate) string {
 	return describeKey(c.PublicKey, c.PublicKeyAlgorithm)
 }

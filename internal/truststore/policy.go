@@ -21,7 +21,7 @@ const (
 // weakKey reports whether a public key is below the policy, with a short
 // description of the key ("RSA 1024-bit").
 func weakKey(c *x509.Certificate) (weak bool, desc string) {
-	desc = keyDescription(c)
+	desc = KeyDescription(c)
 	switch k := c.PublicKey.(type) {
 	case *rsa.PublicKey:
 		return k.N.BitLen() < minRSABits, desc
