@@ -35,7 +35,7 @@ type objects struct {
 	mu       sync.Mutex
 	versions map[string][]objectVersion // bucket/key -> oldest first
 	seq      int
-	fail     bool
+	onGet    func() // runs (unlocked) before each GetObject answers
 }
 
 type objectVersion struct {
@@ -58,10 +58,13 @@ func (o *objects) put(bucket, key string, data []byte) string {
 
 func (o *objects) GetObject(_ context.Context, bucket, key, versionID string) ([]byte, string, error) {
 	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.fail {
-		return nil, "", errors.New("object store down")
+	hook := o.onGet
+	o.mu.Unlock()
+	if hook != nil {
+		hook()
 	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	vs := o.versions[bucket+"/"+key]
 	if len(vs) == 0 {
 		return nil, "", errors.New("NoSuchKey")
@@ -218,15 +221,7 @@ func apiError(t *testing.T, err error, code string, status int, msg string) {
 	}
 }
 
-func must[T any](t *testing.T) func(v T, err error) T {
-	return func(v T, err error) T {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-}
+func asErr[T error](err error, target *T) bool { return errors.As(err, target) }
 
 // count returns how many keys the store holds under prefix.
 func (e *env) count(prefix string) int {
