@@ -238,30 +238,59 @@ func ValidateValue(typ, v string) error {
 		}
 		return nil
 	case "TXT", "SPF":
-		if !strings.HasPrefix(v, `"`) {
-			return bad("InvalidCharacterString", "Value should be enclosed in quotation marks")
+		if problem, desc := characterStrings(v); problem != "" {
+			return bad(problem, desc)
 		}
 	}
-	rr, err := ParseRR("x.", typ, 0, v)
-	if err != nil {
+	if _, err := ParseRR("x.", typ, 0, v); err != nil {
 		return bad("InvalidRData", "Value is not valid for type "+typ)
-	}
-	if t, ok := rr.(*mdns.TXT); ok {
-		for _, s := range t.Txt {
-			if len(s) > 255 {
-				return bad("CharacterStringTooLong", "Value is too long")
-			}
-		}
-	}
-	if s, ok := rr.(*mdns.SPF); ok {
-		for _, s := range s.Txt {
-			if len(s) > 255 {
-				return bad("CharacterStringTooLong", "Value is too long")
-			}
-		}
 	}
 	return nil
 }
+
+// characterStrings checks a TXT value: one or more quoted strings, apart
+// by blanks, each at most 255 octets once escapes are decoded. It returns
+// Route 53's problem name and description, or "".
+func characterStrings(v string) (problem, desc string) {
+	const (
+		unquoted = "InvalidCharacterString"
+		tooLong  = "CharacterStringTooLong"
+	)
+	i := 0
+	for i < len(v) {
+		if v[i] == ' ' || v[i] == '\t' {
+			i++
+			continue
+		}
+		if v[i] != '"' {
+			return unquoted, "Value should be enclosed in quotation marks"
+		}
+		i++
+		n := 0
+		for i < len(v) && v[i] != '"' {
+			if v[i] == '\\' {
+				// \DDD is one octet, \X is X.
+				if i+3 < len(v) && isDigit(v[i+1]) && isDigit(v[i+2]) && isDigit(v[i+3]) {
+					i += 3
+				} else {
+					i++
+				}
+			}
+			i++
+			n++
+		}
+		if i >= len(v) {
+			return unquoted, "Value should be enclosed in quotation marks"
+		}
+		i++ // closing quote
+		if n > 255 {
+			return tooLong, "Value is too long"
+		}
+	}
+	return "", ""
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // plainValue refuses what would make a value more than one field of one
 // record in zone-file syntax: control characters, and outside quotes a

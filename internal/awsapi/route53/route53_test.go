@@ -315,6 +315,7 @@ func TestChangeResourceRecordSets(t *testing.T) {
 		simple(types.ChangeActionCreate, "WWW.Example.com.", types.RRTypeCname, 300, "api.example.com"),
 		simple(types.ChangeActionCreate, "example.com", types.RRTypeMx, 300, "10 mail.example.com"),
 		simple(types.ChangeActionCreate, "example.com", types.RRTypeTxt, 300, `"v=spf1 -all"`),
+		simple(types.ChangeActionCreate, "long.example.com", types.RRTypeTxt, 300, `"`+strings.Repeat("a", 255)+`" "\065\""`),
 		simple(types.ChangeActionCreate, "_sip._tcp.example.com", types.RRTypeSrv, 300, "1 10 5060 sip.example.com"),
 		simple(types.ChangeActionCreate, "example.com", types.RRTypeCaa, 300, `0 issue "amazon.com"`),
 		simple(types.ChangeActionCreate, "*.example.com", types.RRTypeAaaa, 0, "2001:db8::1"),
@@ -351,6 +352,10 @@ func TestChangeResourceRecordSets(t *testing.T) {
 			"[Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address) encountered with '300.1.1.1'']"},
 		{"unquoted txt", []types.Change{simple(types.ChangeActionCreate, "t.example.com", types.RRTypeTxt, 300, "hello")},
 			"[Invalid Resource Record: 'FATAL problem: InvalidCharacterString (Value should be enclosed in quotation marks) encountered with 'hello'']"},
+		{"txt string too long", []types.Change{simple(types.ChangeActionCreate, "t.example.com", types.RRTypeTxt, 300, `"`+strings.Repeat("a", 256)+`"`)},
+			"[Invalid Resource Record: 'FATAL problem: CharacterStringTooLong (Value is too long) encountered with '\"" + strings.Repeat("a", 256) + "\"'']"},
+		{"txt half quoted", []types.Change{simple(types.ChangeActionCreate, "t.example.com", types.RRTypeTxt, 300, `"a" b`)},
+			"[Invalid Resource Record: 'FATAL problem: InvalidCharacterString (Value should be enclosed in quotation marks) encountered with '\"a\" b'']"},
 		{"label too long", []types.Change{simple(types.ChangeActionCreate, strings.Repeat("a", 64)+".example.com", types.RRTypeA, 300, "192.0.2.1")},
 			"[FATAL problem: DomainLabelTooLong (Domain label is too long) encountered with '" + strings.Repeat("a", 64) + ".example.com']"},
 		{"name too long", []types.Change{simple(types.ChangeActionCreate, strings.Repeat("abcdefgh.", 30)+"example.com", types.RRTypeA, 300, "192.0.2.1")},
@@ -432,6 +437,7 @@ func TestChangeResourceRecordSets(t *testing.T) {
 		"*.example.com. AAAA 2001:db8::1",
 		"_sip._tcp.example.com. SRV 1 10 5060 sip.example.com",
 		"api.example.com. A 192.0.2.12",
+		"long.example.com. TXT \"" + strings.Repeat("a", 255) + "\" \"\\065\\\"\"",
 		"www.example.com. A 192.0.2.20",
 	}
 	if got := summary(e.list(t, id)); fmt.Sprint(got) != fmt.Sprint(want) {
