@@ -12,6 +12,7 @@ import (
 
 	mdns "github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"trustgate/internal/model"
 	"trustgate/internal/store"
@@ -344,7 +345,8 @@ func TestTruncation(t *testing.T) {
 		values = append(values, fmt.Sprintf("192.0.2.%d", i+1))
 	}
 	rev := putZone(t, st, testZoneID, "example.com.", rs(testZoneID, "big.example.com.", "A", 60, values...))
-	r := start(t, Config{Store: st})
+	reg := prometheus.NewRegistry()
+	r := start(t, Config{Store: st, Registry: reg})
 	r.waitRevision(t, rev)
 
 	m := new(mdns.Msg)
@@ -376,6 +378,20 @@ func TestTruncation(t *testing.T) {
 	m.SetQuestion("big.example.com.", mdns.TypeA)
 	if resp, _, err := c.Exchange(m, r.addr); err != nil || !resp.Truncated {
 		t.Fatalf("udp exchange: %v %v", resp, err)
+	}
+
+	// The metrics saw it all, with bounded labels.
+	if got := testutil.ToFloat64(r.srv.metrics.truncated.WithLabelValues("udp")); got != 3 {
+		t.Errorf("truncated udp = %v, want 3", got)
+	}
+	if got := testutil.ToFloat64(r.srv.metrics.queries.WithLabelValues("tcp", "NOERROR")); got != 1 {
+		t.Errorf("tcp NOERROR = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(r.srv.metrics.revision); got != float64(rev) {
+		t.Errorf("revision gauge = %v, want %d", got, rev)
+	}
+	if n, err := testutil.GatherAndCount(reg); err != nil || n == 0 {
+		t.Errorf("registry: %d metrics, %v", n, err)
 	}
 }
 
