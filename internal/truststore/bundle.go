@@ -230,7 +230,56 @@ func (b *Bundle) finish() *Bundle {
 			firstDN[subject] = i
 		}
 	}
+	b.depthWarnings()
 	return b
+}
+
+// depthWarnings flags CA certificates that sit so deep below their root in
+// the bundle that a client certificate they issue has a chain of more than
+// MaxDepth CA certificates. trustgate still accepts such clients (every
+// truststore certificate is an anchor, so the chain it builds stops at the
+// issuing CA), but Amazon API Gateway refuses them, so a truststore meant to
+// work on both should stay within the limit.
+func (b *Bundle) depthWarnings() {
+	level := make([]int, len(b.Certs)) // CA certificates above, to a root; -1 unknown
+	for i := range level {
+		level[i] = -2 // not computed
+	}
+	var walk func(i, hops int) int
+	walk = func(i, hops int) int {
+		if level[i] != -2 {
+			return level[i]
+		}
+		m := &b.meta[i]
+		switch {
+		case m.selfSigned:
+			level[i] = 0
+		case len(m.issuers) == 0 || hops > len(b.Certs):
+			level[i] = -1
+		default:
+			up := walk(m.issuers[0], hops+1)
+			if up < 0 {
+				level[i] = -1
+			} else {
+				level[i] = up + 1
+			}
+		}
+		return level[i]
+	}
+	for i, c := range b.Certs {
+		if !c.IsCA || walk(i, 0) < MaxDepth {
+			continue
+		}
+		cas := level[i] + 1
+		root := i
+		for !b.meta[root].selfSigned {
+			root = b.meta[root].issuers[0]
+		}
+		m := &b.meta[i]
+		m.static = append(m.static, Warning{Subject: DNString(c.Subject), Code: WarnChainTooLong, Index: i, Block: m.block, Message: fmt.Sprintf(
+			"Certificate %s is CA number %d in its chain from root %s; clients it issues have more than %d CA certificates above them, which Amazon API Gateway refuses (trustgate anchors trust at this certificate).",
+			label(c), cas, label(b.Certs[root]), MaxDepth)})
+	}
 }
 
 // maxIssuerCandidates bounds the certificates with a given subject that are

@@ -302,6 +302,14 @@ func TestWarnings(t *testing.T) {
 			root := testpki.NewCA(t, "Root", years())
 			return testpki.Bundle(root.CertPEM, pemOf(withCriticalExtension(t, root, "Critical CA")))
 		}, []string{WarnUnsupportedCritical}, "CN=Critical CA", "1.2.3.4.5"},
+		{"chain longer than the limit", func(t *testing.T) []byte {
+			root := testpki.NewCA(t, "Root", years())
+			i1 := root.Intermediate(t, "I1", years())
+			i2 := i1.Intermediate(t, "I2", years())
+			i3 := i2.Intermediate(t, "I3", years())
+			i4 := i3.Intermediate(t, "I4", years())
+			return testpki.Bundle(i4.CertPEM, root.CertPEM, i1.CertPEM, i2.CertPEM, i3.CertPEM)
+		}, []string{WarnChainTooLong}, "CN=I4", `Certificate "CN=I4" is CA number 5 in its chain from root "CN=Root"`},
 		{"several problems, in bundle order", func(t *testing.T) []byte {
 			root := testpki.NewCA(t, "Root", years(), testpki.WithKey(testpki.RSA1024))
 			junk := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("junk")})

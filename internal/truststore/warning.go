@@ -32,6 +32,7 @@ const (
 	WarnDuplicateSubject     = "duplicate_subject"
 	WarnDuplicateCertificate = "duplicate_certificate"
 	WarnUnsupportedCritical  = "unsupported_critical_extension"
+	WarnChainTooLong         = "chain_too_long"
 	WarnMalformedCertificate = "malformed_certificate"
 	WarnNonPEMData           = "non_pem_data"
 
