@@ -486,3 +486,28 @@ func wantStatus(t *testing.T, what string, r result, status int, body string) {
 		t.Fatalf("%s: body %q, want %q", what, r.body, body)
 	}
 }
+
+// doRaw sends a request whose path goes on the wire exactly as written
+// (dot segments and escapes included).
+func (h *harness) doRaw(c *http.Client, method, rawURL string) (result, error) {
+	h.t.Helper()
+	req, err := http.NewRequest(method, rawURL, nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	rest := strings.TrimPrefix(rawURL, "https:")
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
+		rest = rest[:i]
+	}
+	req.URL.Opaque = rest
+	resp, err := c.Do(req)
+	if err != nil {
+		return result{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return result{}, err
+	}
+	return result{status: resp.StatusCode, body: string(b), header: resp.Header, resp: resp}, nil
+}
