@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -252,3 +254,8 @@ func (e *env) raw(method, path, body string) *http.Response {
 	e.t.Cleanup(func() { resp.Body.Close() })
 	return resp
 }
+
+func newTestLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// mustCA returns the PEM of a fresh root CA (a one-certificate truststore).
+func mustCA(t *testing.T) []byte { return testpki.NewCA(t, "Golden Root").CertPEM }
