@@ -11,9 +11,9 @@ import (
 // DefaultMaxKeys is S3's page size when the caller names none (and its cap).
 const DefaultMaxKeys = 1000
 
-// afterPrefix is an "after" position past every key that starts with
-// prefix: keys are UTF-8, which never holds the byte 0xff.
-func afterPrefix(prefix string) string { return prefix + "\xff" }
+// AfterPrefix is a ListInput.After position past every key that starts
+// with prefix: keys are UTF-8, which never holds the byte 0xff.
+func AfterPrefix(prefix string) string { return prefix + "\xff" }
 
 // ListInput selects a page of ListObjectsV2.
 type ListInput struct {
@@ -58,7 +58,7 @@ func (s *Store) ListObjects(ctx context.Context, bucket string, in ListInput) (L
 				continue
 			}
 			cp := commonPrefix(key, in.Prefix, in.Delimiter)
-			if cp != "" && (cp == lastCP || afterPrefix(cp) <= in.After) {
+			if cp != "" && (cp == lastCP || AfterPrefix(cp) <= in.After) {
 				continue
 			}
 			v, err := decodeMeta(kv)
@@ -75,7 +75,7 @@ func (s *Store) ListObjects(ctx context.Context, bucket string, in ListInput) (L
 			if cp != "" {
 				lastCP = cp
 				res.CommonPrefixes = append(res.CommonPrefixes, cp)
-				res.Next = afterPrefix(cp)
+				res.Next = AfterPrefix(cp)
 				continue
 			}
 			v.IsLatest = true

@@ -185,7 +185,9 @@ type PutInput struct {
 
 // PutObject stores a new version. With versioning Enabled it gets a random
 // version id; otherwise it is the "null" version and replaces the key's
-// previous null version, as on S3.
+// previous null version, as on S3. The returned VersionID is "" for a
+// bucket that was never versioned (S3 then sends no x-amz-version-id),
+// "null" for a suspended one.
 func (s *Store) PutObject(ctx context.Context, in PutInput) (Version, error) {
 	if err := ValidateKey(in.Key); err != nil {
 		return Version{}, err
@@ -208,7 +210,13 @@ func (s *Store) PutObject(ctx context.Context, in PutInput) (Version, error) {
 		if err != nil {
 			return err
 		}
-		return s.addVersion(tx, b, &v, in.Data)
+		if err := s.addVersion(tx, b, &v, in.Data); err != nil {
+			return err
+		}
+		if b.Versioning == "" {
+			v.VersionID = ""
+		}
+		return nil
 	})
 	if err != nil {
 		return Version{}, fmt.Errorf("putting %s/%s: %w", in.Bucket, in.Key, err)
