@@ -41,6 +41,62 @@ func decode(r *http.Request, v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return badRequest("Invalid JSON: unexpected data after the top-level object")
 	}
+	// encoding/json matches member names case-insensitively; AWS does not,
+	// so a member spelled with other case is as unknown as any other.
+	var generic any
+	if err := json.Unmarshal(body, &generic); err != nil {
+		return jsonError(err)
+	}
+	return checkMemberNames(generic, reflect.TypeOf(v), "")
+}
+
+// checkMemberNames walks a decoded JSON value alongside the Go type it was
+// decoded into and refuses object keys that match a field only by case.
+func checkMemberNames(v any, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeFor[json.RawMessage]() {
+		return nil
+	}
+	switch val := v.(type) {
+	case map[string]any:
+		switch t.Kind() {
+		case reflect.Struct:
+			fields := map[string]reflect.Type{}
+			for i := 0; i < t.NumField(); i++ {
+				f := t.Field(i)
+				name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+				if name == "" || name == "-" {
+					continue
+				}
+				fields[name] = f.Type
+			}
+			for k, child := range val {
+				ft, ok := fields[k]
+				if !ok {
+					return badRequest("Invalid JSON: unrecognized member %q", path+k)
+				}
+				if err := checkMemberNames(child, ft, path+k+"."); err != nil {
+					return err
+				}
+			}
+		case reflect.Map:
+			for k, child := range val {
+				if err := checkMemberNames(child, t.Elem(), path+k+"."); err != nil {
+					return err
+				}
+			}
+		}
+	case []any:
+		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			for _, child := range val {
+				if err := checkMemberNames(child, t.Elem(), path); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	return nil
 }
 

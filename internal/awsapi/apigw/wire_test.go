@@ -58,6 +58,8 @@ func TestStrictDecoding(t *testing.T) {
 		{"wrong nested type", `{"name": "x", "endpointConfiguration": {"types": "REGIONAL"}}`, "member 'endpointConfiguration.types' must be an array, not a string"},
 		{"wrong bool", `{"name": "x", "disableExecuteApiEndpoint": "true"}`, "must be a boolean, not a string"},
 		{"unknown member", `{"name": "x", "nmae": "y"}`, `Invalid JSON: unrecognized member "nmae"`},
+		{"member in other case", `{"Name": "x"}`, `Invalid JSON: unrecognized member "Name"`},
+		{"nested member in other case", `{"name": "x", "endpointConfiguration": {"Types": ["REGIONAL"]}}`, `unrecognized member "endpointConfiguration.Types"`},
 		{"array body", `[1]`, "must be a JSON object, not an array"},
 		{"trailing data", `{"name": "x"} {"name": "y"}`, "unexpected data after the top-level object"},
 	}
