@@ -511,3 +511,55 @@ func (h *harness) doRaw(c *http.Client, method, rawURL string) (result, error) {
 	}
 	return result{status: resp.StatusCode, body: string(b), header: resp.Header, resp: resp}, nil
 }
+
+// metric reads one series from the harness's registry (0 if absent).
+func (h *harness) metric(name string, labels ...string) float64 {
+	h.t.Helper()
+	fams, err := h.reg.Gather()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range f.GetMetric() {
+			for i := 0; i+1 < len(labels); i += 2 {
+				found := false
+				for _, lp := range m.GetLabel() {
+					if lp.GetName() == labels[i] && lp.GetValue() == labels[i+1] {
+						found = true
+					}
+				}
+				if !found {
+					continue next
+				}
+			}
+			switch {
+			case m.GetCounter() != nil:
+				return m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				return m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				return float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	return 0
+}
+
+// series counts the series of a metric family.
+func (h *harness) series(name string) int {
+	h.t.Helper()
+	fams, err := h.reg.Gather()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() == name {
+			return len(f.GetMetric())
+		}
+	}
+	return 0
+}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"trustgate/internal/model"
@@ -33,6 +32,8 @@ type Snapshot struct {
 	// trusts holds every parsed truststore by content digest, for reuse by
 	// the next build.
 	trusts map[[32]byte]*trustGen
+	// failures holds the domains whose current configuration failed.
+	failures map[string]*domainFailure
 }
 
 // Revision returns the store revision the snapshot was built from (-1 for
@@ -71,20 +72,26 @@ func emptySnapshot() *Snapshot {
 		apis:        map[string]map[string]*stageBuild{},
 		deployments: map[string]*deploymentBuild{},
 		trusts:      map[[32]byte]*trustGen{},
+		failures:    map[string]*domainFailure{},
 	}
 }
 
 // buildReport is what a build found wrong without failing: per-domain and
 // per-record problems, for the log and the metrics.
 type buildReport struct {
-	domainFailures []domainFailure
+	domainFailures []*domainFailure
 	recordErrors   []error
 }
 
+// domainFailure is a domain whose configuration did not build.
 type domainFailure struct {
 	domain string
 	err    error
-	stale  bool // a previous build keeps serving
+	stale  bool // a previous build keeps serving; else the domain is unavailable
+	// recordSum and certSum identify the inputs that failed, so the next
+	// build does not retry (and re-report) exactly the same thing.
+	recordSum, certSum [32]byte
+	repeated           bool
 }
 
 // builder builds one snapshot from one store transaction.
@@ -106,6 +113,7 @@ func (s *Server) build(tx store.Tx, prev *Snapshot) (*Snapshot, *buildReport, er
 		apis:        map[string]map[string]*stageBuild{},
 		deployments: map[string]*deploymentBuild{},
 		trusts:      map[[32]byte]*trustGen{},
+		failures:    map[string]*domainFailure{},
 	}}
 	if err := b.buildAPIs(); err != nil {
 		return nil, nil, err
@@ -226,7 +234,8 @@ func (b *builder) buildDomains() error {
 		d := &domain{name: name, tls: dt, metrics: b.s.metrics.Domain(name)}
 		if failure != nil {
 			d.stale = failure.stale
-			b.report.domainFailures = append(b.report.domainFailures, *failure)
+			b.next.failures[name] = failure
+			b.report.domainFailures = append(b.report.domainFailures, failure)
 		}
 		b.next.domains[name] = d
 		if rest, ok := strings.CutPrefix(name, "*."); ok {
@@ -239,23 +248,43 @@ func (b *builder) buildDomains() error {
 // domainTLS builds one domain's TLS side. A problem with the domain's own
 // records is isolated: it returns the previous build (stale) when there is
 // an acceptable one, else an unavailable build, plus a failure to report.
-// Only a store read error is returned as an error.
+// The same failing inputs are not rebuilt (nor reported) again. Only a store
+// read error is returned as an error.
 func (b *builder) domainTLS(name string, raw []byte) (*domainTLS, *domainFailure, error) {
 	var prev *domainTLS
-	if pd := b.prev.domains[name]; pd != nil {
-		prev = pd.tls
+	prevDomain := b.prev.domains[name]
+	if prevDomain != nil {
+		prev = prevDomain.tls
+	}
+	recordSum := sha256.Sum256(raw)
+	var certSum [32]byte
+	// repeat reports whether these exact inputs already failed in the
+	// previous snapshot; the outcome is then carried over as it was.
+	repeat := func() (*domainTLS, *domainFailure, bool) {
+		pf := b.prev.failures[name]
+		if pf == nil || prevDomain == nil || pf.recordSum != recordSum || pf.certSum != certSum {
+			return nil, nil, false
+		}
+		f := *pf
+		f.repeated = true
+		return prevDomain.tls, &f, true
 	}
 	fail := func(err error, wantMTLS bool) (*domainTLS, *domainFailure, error) {
+		f := &domainFailure{domain: name, err: err, recordSum: recordSum, certSum: certSum}
 		// Never fail open: a domain that asks for mTLS may only fall back
 		// to a previous build that also had mTLS.
 		if prev != nil && prev.config != nil && (prev.mtls || !wantMTLS) {
-			return prev, &domainFailure{domain: name, err: err, stale: true}, nil
+			f.stale = true
+			return prev, f, nil
 		}
-		return &domainTLS{name: name, mtls: wantMTLS, err: err}, &domainFailure{domain: name, err: err}, nil
+		return &domainTLS{name: name, mtls: wantMTLS, err: err}, f, nil
 	}
 
 	var rec model.DomainName
 	if err := json.Unmarshal(raw, &rec); err != nil {
+		if dt, f, ok := repeat(); ok {
+			return dt, f, nil
+		}
 		// Whether it wanted mTLS is unknown: assume it did.
 		return fail(fmt.Errorf("decoding domain name %s: %w", name, err), true)
 	}
@@ -264,20 +293,27 @@ func (b *builder) domainTLS(name string, raw []byte) (*domainTLS, *domainFailure
 	}
 	wantMTLS := rec.MutualTLS != nil && rec.MutualTLS.TruststoreURI != ""
 
-	var certRaw []byte
 	certID := ""
 	if arn, ok := model.ParseCertificateARN(rec.CertificateARN); ok {
 		certID = arn.ID
 	}
+	var certRaw []byte
+	if certID != "" {
+		var err error
+		certRaw, err = b.tx.Get(model.CertKey(certID))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, nil, fmt.Errorf("reading certificate %s: %w", certID, err)
+		}
+		certSum = sha256.Sum256(certRaw)
+	}
+	if dt, f, ok := repeat(); ok {
+		return dt, f, nil
+	}
 	if certID == "" {
 		return fail(fmt.Errorf("domain name %s: certificate ARN %q is not an ACM certificate ARN", name, rec.CertificateARN), wantMTLS)
 	}
-	certRaw, err := b.tx.Get(model.CertKey(certID))
-	if errors.Is(err, store.ErrNotFound) {
+	if certRaw == nil {
 		return fail(fmt.Errorf("domain name %s: certificate %s not found", name, rec.CertificateARN), wantMTLS)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading certificate %s: %w", certID, err)
 	}
 
 	var trustSum [32]byte
@@ -382,34 +418,22 @@ func splitKey(key, prefix string) (string, string) {
 func (s *Server) install(next *Snapshot, report *buildReport) {
 	prev := s.snap.Load()
 	for _, f := range report.domainFailures {
+		if f.repeated {
+			continue
+		}
 		s.log.Error("domain build failed", "domain", f.domain, "revision", next.rev,
 			"keeping_previous_build", f.stale, "error", f.err)
-		s.metrics.DomainBuildFailed(f.domain, f.stale)
+		s.metrics.DomainBuildFailed(f.domain)
 	}
 	for _, err := range report.recordErrors {
 		s.log.Error("configuration record skipped", "revision", next.rev, "error", err)
 	}
-	failed := make(map[string]bool, len(report.domainFailures))
-	for _, f := range report.domainFailures {
-		failed[f.domain] = true
-	}
-	names := make([]string, 0, len(next.domains))
-	for name := range next.domains {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		d := next.domains[name]
-		if !failed[name] {
-			s.metrics.SetDomainStale(name, false)
-		}
+	for name, d := range next.domains {
+		s.metrics.SetDomainHealth(name, d.stale, d.tls.config == nil)
 		if d.tls.trust != nil {
 			s.metrics.SetTruststore(name, d.tls.trust.certs, d.tls.trust.earliest)
 		} else {
-			s.metrics.ForgetDomain(name)
-			if failed[name] {
-				s.metrics.SetDomainStale(name, d.stale)
-			}
+			s.metrics.ForgetTruststore(name)
 		}
 	}
 	for name := range prev.domains {

@@ -38,6 +38,7 @@ type Metrics struct {
 	buildFailures  prometheus.Counter
 	domainFailures *prometheus.CounterVec
 	domainStale    *prometheus.GaugeVec
+	domainDown     *prometheus.GaugeVec
 	trustCerts     *prometheus.GaugeVec
 	trustExpiry    *prometheus.GaugeVec
 
@@ -88,6 +89,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "trustgate_edge_domain_stale",
 			Help: "1 when a domain serves a previous build because its current configuration failed to build.",
 		}, []string{"domain"}),
+		domainDown: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "trustgate_edge_domain_unavailable",
+			Help: "1 when a domain has no usable build and refuses every handshake.",
+		}, []string{"domain"}),
 		trustCerts: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "trustgate_edge_truststore_certificates",
 			Help: "Certificates in the truststore a domain serves.",
@@ -100,7 +105,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.handshakes, m.verdicts, m.requests, m.duration, m.upstream,
-			m.revision, m.buildFailures, m.domainFailures, m.domainStale, m.trustCerts, m.trustExpiry} {
+			m.revision, m.buildFailures, m.domainFailures, m.domainStale, m.domainDown, m.trustCerts, m.trustExpiry} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("registering edge metrics: %w", err)
 			}
@@ -129,19 +134,23 @@ func (m *Metrics) SetRevision(rev int64) { m.revision.Set(float64(rev)) }
 // BuildFailed counts a snapshot build that failed as a whole.
 func (m *Metrics) BuildFailed() { m.buildFailures.Inc() }
 
-// DomainBuildFailed counts a failed domain build; stale says whether the
-// domain keeps serving a previous build.
-func (m *Metrics) DomainBuildFailed(domain string, stale bool) {
+// DomainBuildFailed counts a failed domain build.
+func (m *Metrics) DomainBuildFailed(domain string) {
 	m.domainFailures.WithLabelValues(domain).Inc()
-	m.SetDomainStale(domain, stale)
 }
 
-// SetDomainStale records whether a domain serves a previous build.
-func (m *Metrics) SetDomainStale(domain string, stale bool) {
-	if stale {
-		m.domainStale.WithLabelValues(domain).Set(1)
+// SetDomainHealth records whether a domain serves a previous build (stale)
+// or nothing at all (unavailable). Healthy domains have no series.
+func (m *Metrics) SetDomainHealth(domain string, stale, unavailable bool) {
+	setFlag(m.domainStale, domain, stale)
+	setFlag(m.domainDown, domain, unavailable)
+}
+
+func setFlag(g *prometheus.GaugeVec, domain string, on bool) {
+	if on {
+		g.WithLabelValues(domain).Set(1)
 	} else {
-		m.domainStale.DeleteLabelValues(domain)
+		g.DeleteLabelValues(domain)
 	}
 }
 
@@ -153,12 +162,17 @@ func (m *Metrics) SetTruststore(domain string, certs int, earliest time.Time) {
 	}
 }
 
-// ForgetDomain drops the per-domain gauges of a domain that is gone or no
-// longer uses mTLS.
-func (m *Metrics) ForgetDomain(domain string) {
+// ForgetTruststore drops a domain's truststore gauges (mTLS turned off).
+func (m *Metrics) ForgetTruststore(domain string) {
 	m.trustCerts.DeleteLabelValues(domain)
 	m.trustExpiry.DeleteLabelValues(domain)
+}
+
+// ForgetDomain drops every per-domain gauge of a domain that is gone.
+func (m *Metrics) ForgetDomain(domain string) {
+	m.ForgetTruststore(domain)
 	m.domainStale.DeleteLabelValues(domain)
+	m.domainDown.DeleteLabelValues(domain)
 }
 
 // DomainMetrics is one domain's share of the metrics, with the hot-path

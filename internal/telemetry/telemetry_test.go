@@ -186,7 +186,8 @@ func TestMetrics(t *testing.T) {
 	d.Upstream(time.Millisecond)
 	m.SetRevision(7)
 	m.BuildFailed()
-	m.DomainBuildFailed("api.example.com", true)
+	m.DomainBuildFailed("api.example.com")
+	m.SetDomainHealth("api.example.com", true, false)
 	m.SetTruststore("api.example.com", 3, time.Unix(1700000000, 0))
 
 	checks := []struct {
@@ -201,6 +202,7 @@ func TestMetrics(t *testing.T) {
 		{m.revision, 7},
 		{m.buildFailures, 1},
 		{m.domainStale.WithLabelValues("api.example.com"), 1},
+		{m.domainFailures.WithLabelValues("api.example.com"), 1},
 		{m.trustCerts.WithLabelValues("api.example.com"), 3},
 		{m.trustExpiry.WithLabelValues("api.example.com"), 1700000000},
 	}
@@ -209,9 +211,12 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("check %d: got %v, want %v", i, got, c.want)
 		}
 	}
+	if n := testutil.CollectAndCount(m.domainDown); n != 0 {
+		t.Errorf("unavailable gauge has %d series for a stale domain", n)
+	}
 	m.ForgetDomain("api.example.com")
-	if n := testutil.CollectAndCount(m.trustCerts); n != 0 {
-		t.Errorf("truststore gauge has %d series after ForgetDomain", n)
+	if n := testutil.CollectAndCount(m.trustCerts) + testutil.CollectAndCount(m.domainStale); n != 0 {
+		t.Errorf("%d per-domain series left after ForgetDomain", n)
 	}
 	if _, err := NewMetrics(reg); err == nil {
 		t.Error("registering twice on one registry did not fail")
