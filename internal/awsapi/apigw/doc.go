@@ -52,6 +52,14 @@
 //     a bundle truststore.Parse refuses is a BadRequestException with its
 //     message, and the old truststore stays. truststoreWarnings are
 //     recomputed from the stored copy as of now on every read.
+//   - Mappings: one key per domain ("Base path already exists for this
+//     domain name", or "Only one base path mapping is allowed if the base path
+//     is empty." for a second empty key), checked in the writing
+//     transaction. The empty key is v1's "(none)" and v2's ""; "(none)" sent
+//     to v2 also means the empty key. v1 refuses keys with "/" in AWS's
+//     words; v2 makes them (not on a TLS_1_0 domain) and v1 lists and reads
+//     them. A v1 mapping may omit the stage, as on AWS (Stage "" in the
+//     record: callers name the stage in the URL).
 //   - A domain's regionalHostedZoneId is AWS's fixed id for the Region
 //     (model.RegionalHostedZoneID; us-east-1's for a Region AWS lacks).
 //   - v1 lists use ?position=&limit= (1-500, default 25) and v2 lists
