@@ -49,7 +49,8 @@ func (c Credentials) GoString() string { return c.String() }
 // EnvLines returns shell lines for eval that point the AWS CLI and SDKs at
 // the management endpoint with these credentials. AWS_ENDPOINT_URL is
 // honoured by aws-cli v1 since 1.29 (botocore 1.31) and v2 since 2.13, and
-// by the SDKs; older CLIs (Debian 12's 2.9) need --endpoint-url.
+// by the SDKs; older CLIs (Debian 12's 2.9) need --endpoint-url, for which
+// the same URL is exported as TRUSTGATE_ENDPOINT.
 func (c Credentials) EnvLines(region, endpoint string) string {
 	var b strings.Builder
 	line := func(k, v string) { fmt.Fprintf(&b, "export %s=%s\n", k, shellQuote(v)) }
@@ -58,6 +59,7 @@ func (c Credentials) EnvLines(region, endpoint string) string {
 	line("AWS_DEFAULT_REGION", region)
 	line("AWS_REGION", region)
 	line("AWS_ENDPOINT_URL", endpoint)
+	line("TRUSTGATE_ENDPOINT", endpoint)
 	return b.String()
 }
 

@@ -108,6 +108,7 @@ func TestEnvLines(t *testing.T) {
 		"export AWS_SECRET_ACCESS_KEY=abc+/def\n",
 		"export AWS_DEFAULT_REGION=eu-west-1\n",
 		"export AWS_ENDPOINT_URL=http://127.0.0.1:4566\n",
+		"export TRUSTGATE_ENDPOINT=http://127.0.0.1:4566\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in\n%s", want, got)
