@@ -186,6 +186,11 @@ func (e *Endpoint) admit(r *http.Request, sig *sigV4) (*http.Request, *authError
 	if err := sig.checkTime(e.now()); err != nil {
 		return nil, err
 	}
+	// JSON services name the operation in X-Amz-Target: it must be covered
+	// by the signature (every SDK signs it), or the operation could change.
+	if r.Header.Get("X-Amz-Target") != "" && !sig.signs("x-amz-target") {
+		return nil, fail(failSignature, "x-amz-target is not signed")
+	}
 	if isS3 && !sig.presigned {
 		if un := sig.unsignedAmzHeaders(r.Header); len(un) > 0 {
 			sort.Strings(un)

@@ -529,6 +529,11 @@ func TestHandCraftedRefusals(t *testing.T) {
 			r.Header.Set("X-Amz-Target", "CertificateManager.DeleteCertificate")
 			return r
 		}, rg.acm, 403, awserr.InvalidSignature, ""},
+		{"unsigned x-amz-target", func() *http.Request {
+			r := signedRequest(t, rg.srv.URL, "POST", "/", body, "acm", now, testSecret, map[string]string{"Content-Type": "application/x-amz-json-1.1"})
+			r.Header.Set("X-Amz-Target", "CertificateManager.DeleteCertificate")
+			return r
+		}, rg.acm, 403, awserr.InvalidSignature, ""},
 		{"declared hash differs (non-s3)", func() *http.Request {
 			return signedRequest(t, rg.srv.URL, "POST", "/restapis", body, "apigateway", now, testSecret, map[string]string{"X-Amz-Content-Sha256": strings.Repeat("0", 64)})
 		}, rg.apigw, 403, awserr.InvalidSignature, ""},

@@ -247,6 +247,16 @@ func (s *sigV4) checkTime(now time.Time) *authError {
 	return nil
 }
 
+// signs reports whether the lower-case header name is signed.
+func (s *sigV4) signs(name string) bool {
+	for _, h := range s.signedHeaders {
+		if h == name {
+			return true
+		}
+	}
+	return false
+}
+
 // unsignedAmzHeaders lists x-amz-* headers present but not signed (S3
 // refuses those on header-signed requests).
 func (s *sigV4) unsignedAmzHeaders(h http.Header) []string {
