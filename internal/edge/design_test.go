@@ -22,7 +22,7 @@ type seedFlow struct {
 
 const seedAPI = "a1b2c3d4e5"
 
-func newSeedFlow(t *testing.T, opts ...harnessOpt) *seedFlow {
+func newSeedFlow(t testing.TB, opts ...harnessOpt) *seedFlow {
 	h := newHarness(t, opts...)
 	be := newBackend(t)
 	p := newPartner(t, "Partner")
@@ -61,7 +61,7 @@ func TestDesignTable(t *testing.T) {
 		if vs := r.header.Values("X-Amzn-Requestid"); len(vs) != 1 {
 			t.Errorf("x-amzn-RequestId values %q, want exactly the gateway's", vs)
 		}
-		rec := h.accessRecord(r.header.Get("X-Amzn-Requestid"))
+		rec := h.accessRecord(t, r.header.Get("X-Amzn-Requestid"))
 		want := map[string]any{"domain": "api.example.com", "sni": "api.example.com", "mapping": "c360",
 			"apiId": seedAPI, "stage": "DEV", "resource": "/customer/{id}", "status": 200.0, "upstreamStatus": 200.0,
 			"certSubject": "CN=partner-1", "certIssuer": "CN=Partner Issuing CA", "mtls": "trusted", "mtlsReason": "trusted"}
@@ -126,7 +126,7 @@ func TestDesignTable(t *testing.T) {
 			if got := r.header.Get("X-Amzn-Errortype"); got != "ForbiddenException" {
 				t.Errorf("x-amzn-ErrorType = %q", got)
 			}
-			rec := h.accessRecord(r.header.Get("X-Amzn-Requestid"))
+			rec := h.accessRecord(t, r.header.Get("X-Amzn-Requestid"))
 			if rec["mtls"] != "rejected" || rec["mtlsReason"] != tt.reason {
 				t.Errorf("access log mtls=%v reason=%v, want rejected %s (error %v)", rec["mtls"], rec["mtlsReason"], tt.reason, rec["error"])
 			}
@@ -278,7 +278,7 @@ func TestHTTP2(t *testing.T) {
 	if r.resp.Proto != "HTTP/2.0" {
 		t.Fatalf("protocol %s, want HTTP/2.0", r.resp.Proto)
 	}
-	if got := f.h.accessRecord(r.header.Get("X-Amzn-Requestid"))["protocol"]; got != "HTTP/2.0" {
+	if got := f.h.accessRecord(t, r.header.Get("X-Amzn-Requestid"))["protocol"]; got != "HTTP/2.0" {
 		t.Errorf("access log protocol %v", got)
 	}
 	_ = time.Second

@@ -98,9 +98,14 @@ func parseTrust(data []byte, sum [32]byte) (*trustGen, error) {
 // later snapshots while those inputs do not change. Immutable.
 type domainTLS struct {
 	name string
-	// inputs is a digest of everything the build read; equal inputs give an
-	// equal build.
+	// inputs is a digest of everything the build depends on; equal inputs
+	// give an equal build.
 	inputs [32]byte
+	// recordSum and certSum digest the stored domain and certificate
+	// records the build was made from, certID names the latter: the same
+	// bytes are reused without decoding.
+	recordSum, certSum [32]byte
+	certID             string
 	// config is nil when the domain has no usable build: every handshake
 	// for it is refused.
 	config *tls.Config

@@ -84,6 +84,7 @@ type Server struct {
 	unknownMetrics *telemetry.DomainMetrics
 
 	runMu sync.Mutex
+	reqs  sync.Pool // *reqState
 }
 
 // New checks cfg and prepares a server that serves an empty configuration
@@ -150,6 +151,7 @@ func New(cfg Config) (*Server, error) {
 	if s.http.MaxHeaderBytes <= 0 {
 		s.http.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
+	s.reqs.New = func() any { return new(reqState) }
 	s.snap.Store(emptySnapshot())
 	return s, nil
 }

@@ -46,7 +46,8 @@ type reqState struct {
 // ServeHTTP serves one request on the data plane. It loads the live snapshot
 // once, so a request never sees two configurations.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rs := &reqState{s: s, start: s.now()}
+	rs := s.reqs.Get().(*reqState)
+	rs.s, rs.start = s, s.now()
 	rs.sw.ResponseWriter = w
 	rs.params = rs.paramBuf[:0]
 	info, _ := r.Context().Value(connKey{}).(*connInfo)
@@ -59,8 +60,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id, gw := newRequestIDs()
 	rs.apigwID = gw
 	h := w.Header()
-	h["x-amzn-RequestId"] = []string{id}
-	h["x-amz-apigw-id"] = []string{gw}
+	ids := []string{id, gw} // one allocation for both headers
+	h["x-amzn-RequestId"] = ids[0:1:1]
+	h["x-amz-apigw-id"] = ids[1:2:2]
 
 	rec := &rs.rec
 	rec.Time = rs.start
@@ -102,8 +104,13 @@ func (rs *reqState) finish() {
 	rs.metrics.Request(rec.Status, rec.Latency)
 	rs.s.accessLog.Log(rec)
 	if p != nil {
-		panic(p)
+		panic(p) // not recycled: the panic may still reach code holding it
 	}
+	// Every callback that can see rs (reverse proxy hooks) ran inside
+	// ServeHTTP, so it can be reused.
+	s := rs.s
+	*rs = reqState{}
+	s.reqs.Put(rs)
 }
 
 // fail answers with one of the gateway's own errors and records why.

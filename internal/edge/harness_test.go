@@ -69,7 +69,7 @@ type harnessOpt func(*Config)
 
 // harness runs the real edge on 127.0.0.1:0 over a bolt store.
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	db       *bolt.DB
 	store    *flakyStore
 	srv      *Server
@@ -82,7 +82,7 @@ type harness struct {
 	nextID   atomic.Int64
 }
 
-func newHarness(t *testing.T, opts ...harnessOpt) *harness {
+func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
@@ -372,16 +372,21 @@ func (h *harness) accessRecords() []map[string]any {
 	return out
 }
 
-// accessRecord returns the access-log record of a request id.
-func (h *harness) accessRecord(requestID string) map[string]any {
-	h.t.Helper()
-	for _, m := range h.accessRecords() {
-		if m["requestId"] == requestID {
-			return m
+// accessRecord returns the access-log record of a request id. The record is
+// written after the response, so it waits for it.
+func (h *harness) accessRecord(t testing.TB, requestID string) map[string]any {
+	t.Helper()
+	var rec map[string]any
+	waitFor(t, "access-log record of "+requestID, func() bool {
+		for _, m := range h.accessRecords() {
+			if m["requestId"] == requestID {
+				rec = m
+				return true
+			}
 		}
-	}
-	h.t.Fatalf("no access-log record for request %s", requestID)
-	return nil
+		return false
+	})
+	return rec
 }
 
 // backend is a loopback HTTP backend that records what it receives.
@@ -402,7 +407,7 @@ type recorded struct {
 	Body    string
 }
 
-func newBackend(t *testing.T) *backend {
+func newBackend(t testing.TB) *backend {
 	b := &backend{}
 	b.Server = httptest.NewUnstartedServer(http.HandlerFunc(b.serve))
 	b.Server.Config.ConnState = func(_ net.Conn, st http.ConnState) {
@@ -471,7 +476,7 @@ type partnerPKI struct {
 	bundle []byte
 }
 
-func newPartner(t *testing.T, name string) *partnerPKI {
+func newPartner(t testing.TB, name string) *partnerPKI {
 	root := testpki.NewCA(t, name+" Root")
 	inter := root.Intermediate(t, name+" Issuing CA")
 	return &partnerPKI{root: root, inter: inter, bundle: testpki.Bundle(root.CertPEM, inter.CertPEM)}

@@ -2,7 +2,6 @@ package edge
 
 import (
 	"fmt"
-	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -293,9 +292,11 @@ func compileParam(dest, src string) (paramOp, error) {
 // mockBuild is a MOCK integration: a status from the request template and
 // static response templates from its integration responses.
 type mockBuild struct {
-	requestTemplates map[string]string // by lower-case media type
-	responses        []*mockResponse   // with a selection pattern, in status order
-	dflt             *mockResponse     // the one without a selection pattern
+	// statuses holds the status each request template names, by
+	// lower-case media type.
+	statuses  map[string]int
+	responses []*mockResponse // with a selection pattern, in status order
+	dflt      *mockResponse   // the one without a selection pattern
 }
 
 type mockResponse struct {
@@ -309,9 +310,13 @@ type mockResponse struct {
 var statusCodeRE = regexp.MustCompile(`"statusCode"\s*:\s*"?(\d{3})`)
 
 func compileMock(in *model.Integration) (*mockBuild, error) {
-	mb := &mockBuild{requestTemplates: make(map[string]string, len(in.RequestTemplates))}
+	mb := &mockBuild{statuses: make(map[string]int, len(in.RequestTemplates))}
 	for ct, t := range in.RequestTemplates {
-		mb.requestTemplates[strings.ToLower(ct)] = t
+		status := http.StatusOK
+		if m := statusCodeRE.FindStringSubmatch(t); m != nil {
+			status, _ = strconv.Atoi(m[1])
+		}
+		mb.statuses[strings.ToLower(ct)] = status
 	}
 	keys := make([]string, 0, len(in.IntegrationResponses))
 	for k := range in.IntegrationResponses {
@@ -370,24 +375,23 @@ func compileMock(in *model.Integration) (*mockBuild, error) {
 // status returns the status the request template names: the template for
 // the request's Content-Type, else application/json; 200 without one.
 func (mb *mockBuild) status(contentType string) int {
-	t, ok := "", false
 	if contentType != "" {
-		if mt, _, err := mime.ParseMediaType(contentType); err == nil {
-			t, ok = mb.requestTemplates[mt]
+		mt := contentType
+		if i := strings.IndexByte(mt, ';'); i >= 0 {
+			mt = mt[:i]
+		}
+		mt = strings.TrimSpace(mt)
+		if st, ok := mb.statuses[mt]; ok {
+			return st
+		}
+		if st, ok := mb.statuses[strings.ToLower(mt)]; ok {
+			return st
 		}
 	}
-	if !ok {
-		t, ok = mb.requestTemplates["application/json"]
+	if st, ok := mb.statuses["application/json"]; ok {
+		return st
 	}
-	if !ok {
-		return http.StatusOK
-	}
-	m := statusCodeRE.FindStringSubmatch(t)
-	if m == nil {
-		return http.StatusOK
-	}
-	n, _ := strconv.Atoi(m[1])
-	return n
+	return http.StatusOK
 }
 
 // response selects the integration response for an integration status.

@@ -246,7 +246,7 @@ func TestHTTPProxyFailures(t *testing.T) {
 	wantStatus(t, "unreachable", h.get(c, "https://api.example.com/dead"), 502, `{"message": "Internal server error"}`)
 	r = h.get(c, "https://api.example.com/lambda")
 	wantStatus(t, "unsupported type", r, 500, `{"message": "Internal server error"}`)
-	if rec := h.accessRecord(r.header.Get("X-Amzn-Requestid")); !strings.Contains(rec["error"].(string), "AWS_PROXY") {
+	if rec := h.accessRecord(t, r.header.Get("X-Amzn-Requestid")); !strings.Contains(rec["error"].(string), "AWS_PROXY") {
 		t.Errorf("access log does not say why: %v", rec["error"])
 	}
 	wantStatus(t, "no integration", h.get(c, "https://api.example.com/none"), 500, `{"message": "Internal server error"}`)
@@ -313,7 +313,7 @@ func TestMockIntegration(t *testing.T) {
 	}
 	r := h.get(c, "https://api.example.com/nodefault")
 	wantStatus(t, "no matching response", r, 500, `{"message": "Internal server error"}`)
-	if rec := h.accessRecord(r.header.Get("X-Amzn-Requestid")); !strings.Contains(rec["error"].(string), "No match for output mapping") {
+	if rec := h.accessRecord(t, r.header.Get("X-Amzn-Requestid")); !strings.Contains(rec["error"].(string), "No match for output mapping") {
 		t.Errorf("access log error %v", rec["error"])
 	}
 }

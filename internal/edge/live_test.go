@@ -209,7 +209,7 @@ func TestResumptionNeverCarriesTrust(t *testing.T) {
 			if r.status != 200 || !r.resp.TLS.DidResume {
 				t.Fatalf("second connection to a: %d resumed=%v; want a resumed, trusted session", r.status, r.resp.TLS.DidResume)
 			}
-			rec := h.accessRecord(r.header.Get("X-Amzn-Requestid"))
+			rec := h.accessRecord(t, r.header.Get("X-Amzn-Requestid"))
 			if rec["certSubject"] != "CN=partner-1" || rec["mtls"] != "trusted" {
 				t.Errorf("resumed session not identified: %v %v", rec["certSubject"], rec["mtls"])
 			}

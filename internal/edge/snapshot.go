@@ -32,6 +32,9 @@ type Snapshot struct {
 	// trusts holds every parsed truststore by content digest, for reuse by
 	// the next build.
 	trusts map[[32]byte]*trustGen
+	// certs holds every parsed server certificate by record digest, for
+	// reuse by the next build.
+	certs map[[32]byte]*tls.Certificate
 	// failures holds the domains whose current configuration failed.
 	failures map[string]*domainFailure
 }
@@ -72,6 +75,7 @@ func emptySnapshot() *Snapshot {
 		apis:        map[string]map[string]*stageBuild{},
 		deployments: map[string]*deploymentBuild{},
 		trusts:      map[[32]byte]*trustGen{},
+		certs:       map[[32]byte]*tls.Certificate{},
 		failures:    map[string]*domainFailure{},
 	}
 }
@@ -113,6 +117,7 @@ func (s *Server) build(tx store.Tx, prev *Snapshot) (*Snapshot, *buildReport, er
 		apis:        map[string]map[string]*stageBuild{},
 		deployments: map[string]*deploymentBuild{},
 		trusts:      map[[32]byte]*trustGen{},
+		certs:       map[[32]byte]*tls.Certificate{},
 		failures:    map[string]*domainFailure{},
 	}}
 	if err := b.buildAPIs(); err != nil {
@@ -280,6 +285,19 @@ func (b *builder) domainTLS(name string, raw []byte) (*domainTLS, *domainFailure
 		return &domainTLS{name: name, mtls: wantMTLS, err: err}, f, nil
 	}
 
+	// Fast path: the very same record and certificate bytes as the live
+	// build; nothing to decode.
+	if prev != nil && prev.config != nil && prev.recordSum == recordSum && prev.certID != "" {
+		certRaw, err := b.tx.Get(model.CertKey(prev.certID))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, nil, fmt.Errorf("reading certificate %s: %w", prev.certID, err)
+		}
+		if err == nil && sha256.Sum256(certRaw) == prev.certSum {
+			b.carry(prev)
+			return prev, nil, nil
+		}
+	}
+
 	var rec model.DomainName
 	if err := json.Unmarshal(raw, &rec); err != nil {
 		if dt, f, ok := repeat(); ok {
@@ -322,17 +340,12 @@ func (b *builder) domainTLS(name string, raw []byte) (*domainTLS, *domainFailure
 	}
 	inputs := domainInputs(&rec, certRaw, trustSum)
 	if prev != nil && prev.inputs == inputs && prev.config != nil {
-		if prev.trust != nil {
-			b.next.trusts[prev.trust.sum] = prev.trust
-		}
+		// Same meaning (only fields the edge ignores changed): reuse.
+		b.carry(prev)
 		return prev, nil, nil
 	}
 
-	var cert model.Certificate
-	if err := json.Unmarshal(certRaw, &cert); err != nil {
-		return fail(fmt.Errorf("domain name %s: decoding certificate %s: %w", name, certID, err), wantMTLS)
-	}
-	kp, err := serverCertificate(&cert)
+	kp, err := b.certificate(certID, certRaw, certSum)
 	if err != nil {
 		return fail(fmt.Errorf("domain name %s: %w", name, err), wantMTLS)
 	}
@@ -355,12 +368,47 @@ func (b *builder) domainTLS(name string, raw []byte) (*domainTLS, *domainFailure
 		b.s.log.Warn("security policy adjusted", "domain", name, "reason", pol.note)
 	}
 	return &domainTLS{
-		name:   name,
-		inputs: inputs,
-		config: newTLSConfig(kp, pol, wantMTLS, ticketKey(b.s.ticketSecret, name, trust)),
-		mtls:   wantMTLS,
-		trust:  trust,
+		name:      name,
+		inputs:    inputs,
+		recordSum: recordSum,
+		certID:    certID,
+		certSum:   certSum,
+		config:    newTLSConfig(*kp, pol, wantMTLS, ticketKey(b.s.ticketSecret, name, trust)),
+		mtls:      wantMTLS,
+		trust:     trust,
 	}, nil, nil
+}
+
+// carry keeps a reused build's parsed parts for the next build.
+func (b *builder) carry(dt *domainTLS) {
+	if dt.trust != nil {
+		b.next.trusts[dt.trust.sum] = dt.trust
+	}
+	if c := b.prev.certs[dt.certSum]; c != nil {
+		b.next.certs[dt.certSum] = c
+	}
+}
+
+// certificate parses an ACM certificate record once per snapshot lineage:
+// domains that share a certificate share its parsed form.
+func (b *builder) certificate(certID string, raw []byte, sum [32]byte) (*tls.Certificate, error) {
+	if c := b.next.certs[sum]; c != nil {
+		return c, nil
+	}
+	if c := b.prev.certs[sum]; c != nil {
+		b.next.certs[sum] = c
+		return c, nil
+	}
+	var rec model.Certificate
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, fmt.Errorf("decoding certificate %s: %w", certID, err)
+	}
+	kp, err := serverCertificate(&rec)
+	if err != nil {
+		return nil, err
+	}
+	b.next.certs[sum] = &kp
+	return &kp, nil
 }
 
 // buildMappings compiles each domain's API mappings, resolved to stages.
@@ -429,6 +477,9 @@ func (s *Server) install(next *Snapshot, report *buildReport) {
 		s.log.Error("configuration record skipped", "revision", next.rev, "error", err)
 	}
 	for name, d := range next.domains {
+		if pd := prev.domains[name]; pd != nil && pd.tls == d.tls && pd.stale == d.stale {
+			continue // gauges already say so
+		}
 		s.metrics.SetDomainHealth(name, d.stale, d.tls.config == nil)
 		if d.tls.trust != nil {
 			s.metrics.SetTruststore(name, d.tls.trust.certs, d.tls.trust.earliest)
