@@ -126,6 +126,9 @@ func TestDesignTable(t *testing.T) {
 			if got := r.header.Get("X-Amzn-Errortype"); got != "ForbiddenException" {
 				t.Errorf("x-amzn-ErrorType = %q", got)
 			}
+			if r.header.Get("X-Amzn-Requestid") == "" || r.header.Get("X-Amz-Apigw-Id") == "" {
+				t.Errorf("refusal without request ids: %v", r.header)
+			}
 			rec := h.accessRecord(t, r.header.Get("X-Amzn-Requestid"))
 			if rec["mtls"] != "rejected" || rec["mtlsReason"] != tt.reason {
 				t.Errorf("access log mtls=%v reason=%v, want rejected %s (error %v)", rec["mtls"], rec["mtlsReason"], tt.reason, rec["error"])
@@ -187,6 +190,45 @@ func TestDesignTable(t *testing.T) {
 	if f.be.count() != before {
 		t.Errorf("refused requests reached the backend: %d calls, want %d", f.be.count(), before)
 	}
+
+	t.Run("metrics", func(t *testing.T) {
+		m := func(name string, labels ...string) float64 { t.Helper(); return h.metric(name, labels...) }
+		checks := []struct {
+			what string
+			got  float64
+			min  float64
+		}{
+			{"2xx requests", m("trustgate_edge_requests_total", "domain", "api.example.com", "code", "2xx"), 1},
+			{"4xx requests", m("trustgate_edge_requests_total", "domain", "api.example.com", "code", "4xx"), 8},
+			{"unknown-domain requests", m("trustgate_edge_requests_total", "domain", "unknown", "code", "4xx"), 2},
+			{"latency observations", m("trustgate_edge_request_duration_seconds", "domain", "api.example.com"), 9},
+			{"upstream observations", m("trustgate_edge_upstream_duration_seconds", "domain", "api.example.com"), 1},
+			{"trusted verdicts", m("trustgate_edge_mtls_verdicts_total", "domain", "api.example.com", "reason", "trusted"), 1},
+			{"expired verdicts", m("trustgate_edge_mtls_verdicts_total", "domain", "api.example.com", "reason", "expired"), 1},
+			{"ok handshakes", m("trustgate_edge_handshakes_total", "domain", "api.example.com", "result", "ok"), 9},
+			{"no-cert handshakes", m("trustgate_edge_handshakes_total", "domain", "api.example.com", "result", "no_client_certificate"), 2},
+			{"truststore size", m("trustgate_edge_truststore_certificates", "domain", "api.example.com"), 4},
+			{"truststore expiry", m("trustgate_edge_truststore_earliest_expiry_timestamp_seconds", "domain", "api.example.com"), float64(time.Now().Unix())},
+			{"revision", m("trustgate_edge_snapshot_revision"), float64(h.srv.Revision())},
+		}
+		for _, c := range checks {
+			if c.got < c.min {
+				t.Errorf("%s = %v, want >= %v", c.what, c.got, c.min)
+			}
+		}
+		// No label value comes from the client: the unknown SNI above is
+		// counted as "unknown".
+		fams, _ := h.reg.Gather()
+		for _, f := range fams {
+			for _, mt := range f.GetMetric() {
+				for _, lp := range mt.GetLabel() {
+					if strings.Contains(lp.GetValue(), "example.net") {
+						t.Errorf("%s carries client-controlled label %s=%s", f.GetName(), lp.GetName(), lp.GetValue())
+					}
+				}
+			}
+		}
+	})
 }
 
 // TestDefaultEndpoint covers https://{apiId}.execute-api.{region}.{domain}/{stage}/…

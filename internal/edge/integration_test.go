@@ -35,10 +35,16 @@ func TestHTTPProxyRequestParameters(t *testing.T) {
 		"integration.request.header.X-Forged-Copy": "method.request.header.X-Amzn-Identity",
 		"integration.request.header.X-Stage-Var":   "stageVariables.color",
 	}
+	plainHTTP := httpProxy("http://${stageVariables.backend}/sv/{id}", nil)
+	plainHTTP.Integration.Type = model.IntegrationHTTP
+	plainHTTP.Integration.HTTPMethod = "PUT"
 	h.deploy("params", "DEV", false,
 		resource("/c/{id}", map[string]*model.Method{"ANY": httpProxy(be.URL+"/backend/{cid}?fixed=1", params)}),
-		resource("/p/{proxy+}", map[string]*model.Method{"ANY": httpProxy(be.URL+"/files/{proxy}", nil)}))
-	h.update(func(tx store.Tx) error { return addStageVars(tx, "params", "DEV", map[string]string{"color": "blue"}) })
+		resource("/p/{proxy+}", map[string]*model.Method{"ANY": httpProxy(be.URL+"/files/{proxy}", nil)}),
+		resource("/sv/{id}", map[string]*model.Method{"GET": plainHTTP}))
+	h.update(func(tx store.Tx) error {
+		return addStageVars(tx, "params", "DEV", map[string]string{"color": "blue", "backend": strings.TrimPrefix(be.URL, "http://")})
+	})
 	h.mapping("api.example.com", "v1/params", "params", "DEV")
 	c := h.client("api.example.com", clientOpts{cert: f.leaf})
 
@@ -107,6 +113,14 @@ func TestHTTPProxyRequestParameters(t *testing.T) {
 	}
 	if got.Header.Get("X-Forwarded-Proto") != "https" {
 		t.Errorf("X-Forwarded-Proto %q", got.Header.Get("X-Forwarded-Proto"))
+	}
+
+	// HTTP (not proxy) with a fixed upstream method and a host from a stage
+	// variable.
+	r = h.get(c, "https://api.example.com/v1/params/sv/7?k=v")
+	wantStatus(t, "HTTP integration", r, 200, "backend PUT /sv/7")
+	if got := be.last(t); got.Method != "PUT" || got.Query != "k=v" {
+		t.Errorf("HTTP integration: backend saw %s ?%s", got.Method, got.Query)
 	}
 
 	// {proxy+} keeps its separators and its encoded slashes.
