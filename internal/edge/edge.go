@@ -340,3 +340,41 @@ func (s *Server) executeAPIID(host string) (string, bool) {
 	}
 	return id, true
 }
+
+// DomainStatus is how the live snapshot serves one custom domain, for the
+// management API's domainNameStatus / domainNameStatusMessage.
+type DomainStatus struct {
+	// Serving is false when every handshake for the domain is refused
+	// (its configuration never built).
+	Serving bool
+	// Stale is true when the domain's current configuration failed to
+	// build and a previous build keeps serving.
+	Stale bool
+	// Err is why the current configuration failed to build; nil when it
+	// built.
+	Err error
+	// MutualTLS reports whether the served build requires client
+	// certificates; TruststoreCerts counts its trust anchors.
+	MutualTLS       bool
+	TruststoreCerts int
+	// Revision is the store revision of the snapshot this describes.
+	Revision int64
+}
+
+// DomainStatus reports how a custom domain (by configured name) is served,
+// and false if the live snapshot does not have it.
+func (s *Server) DomainStatus(name string) (DomainStatus, bool) {
+	snap := s.snap.Load()
+	d := snap.domains[name]
+	if d == nil {
+		return DomainStatus{}, false
+	}
+	st := DomainStatus{Serving: d.tls.config != nil, Stale: d.stale, MutualTLS: d.tls.mtls, Revision: snap.rev}
+	if f := snap.failures[name]; f != nil {
+		st.Err = f.err
+	}
+	if d.tls.trust != nil {
+		st.TruststoreCerts = d.tls.trust.certs
+	}
+	return st, true
+}

@@ -296,6 +296,9 @@ func TestDomainFailureIsolation(t *testing.T) {
 	// A truststore that cannot be parsed: the previous build keeps serving.
 	h.domain("api.example.com", arn, model.PolicyTLS12, []byte("not a PEM bundle"))
 	ok("broken truststore, previous build")
+	if st, found := h.srv.DomainStatus("api.example.com"); !found || !st.Serving || !st.Stale || st.Err == nil || !st.MutualTLS {
+		t.Errorf("DomainStatus = %+v, %v; want serving, stale, with the error", st, found)
+	}
 	if v := h.metric("trustgate_edge_domain_stale", "domain", "api.example.com"); v != 1 {
 		t.Errorf("domain_stale = %v, want 1", v)
 	}
@@ -318,8 +321,17 @@ func TestDomainFailureIsolation(t *testing.T) {
 	refused("plain domain turned broken mTLS", "plain.example.com", clientOpts{})
 	wantStatus(t, "others unaffected", h.get(h.client("api.example.com", clientOpts{cert: f.leaf}), url), 200, "")
 
+	if st, _ := h.srv.DomainStatus("plain.example.com"); st.Serving || st.Err == nil {
+		t.Errorf("DomainStatus(plain) = %+v, want not serving", st)
+	}
 	// Repair: the stale mark goes away.
 	h.domain("api.example.com", arn, model.PolicyTLS12, f.partner.bundle)
+	if st, _ := h.srv.DomainStatus("api.example.com"); !st.Serving || st.Stale || st.Err != nil || st.TruststoreCerts != 2 {
+		t.Errorf("DomainStatus after repair = %+v", st)
+	}
+	if _, found := h.srv.DomainStatus("nope.example.com"); found {
+		t.Error("DomainStatus found an unknown domain")
+	}
 	wantStatus(t, "repaired", h.get(h.client("api.example.com", clientOpts{cert: f.leaf}), url), 200, "")
 	if n := h.series("trustgate_edge_domain_stale"); n != 0 {
 		t.Errorf("domain_stale has %d series after the repair, want 0", n)

@@ -57,7 +57,10 @@ func waitClosed(t *testing.T, c net.Conn, limit time.Duration) time.Duration {
 }
 
 func TestHostileClients(t *testing.T) {
-	f := newSeedFlow(t, func(c *Config) { c.HandshakeTimeout = 300 * time.Millisecond })
+	f := newSeedFlow(t, func(c *Config) {
+		c.HandshakeTimeout = 300 * time.Millisecond
+		c.ReadHeaderTimeout = 300 * time.Millisecond
+	})
 	h := f.h
 	dial := func() net.Conn {
 		c, err := net.Dial("tcp", h.addr)
@@ -108,6 +111,18 @@ func TestHostileClients(t *testing.T) {
 		_, _ = c.Write(hello) // never answer the server's flight
 		if d := waitClosed(t, c, 5*time.Second); d > 2*time.Second {
 			t.Errorf("stalled handshake cut after %v", d)
+		}
+	})
+	t.Run("headers that never end", func(t *testing.T) {
+		c, err := tls.Dial("tcp", h.addr, &tls.Config{ServerName: "api.example.com", RootCAs: h.serverCA.Pool(),
+			Certificates: []tls.Certificate{f.leaf.TLSCertificate()}, NextProtos: []string{"http/1.1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_, _ = io.WriteString(c, "GET /c360/customer/1 HTTP/1.1\r\nHost: api.example.com\r\n")
+		if d := waitClosed(t, c, 5*time.Second); d > 2*time.Second {
+			t.Errorf("slow headers cut after %v, want about the 300ms read-header timeout", d)
 		}
 	})
 	t.Run("oversized headers", func(t *testing.T) {
