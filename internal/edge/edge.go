@@ -132,9 +132,12 @@ func New(cfg Config) (*Server, error) {
 		s.transport = newTransport()
 	}
 	s.proxy = &httputil.ReverseProxy{
-		Rewrite:        s.rewrite,
-		Transport:      s.transport,
-		FlushInterval:  -1, // stream: every chunk the backend sends goes out at once
+		Rewrite:   s.rewrite,
+		Transport: s.transport,
+		// FlushInterval 0: a response of unknown length (chunked, SSE) is
+		// flushed as each chunk arrives; one with a Content-Length is
+		// copied through the usual buffers, in fewer TLS records.
+		FlushInterval:  0,
 		BufferPool:     newBufferPool(),
 		ModifyResponse: s.modifyResponse,
 		ErrorHandler:   s.proxyError,
