@@ -80,10 +80,11 @@ func walkthroughScript(t *testing.T) (script string, want []string) {
 
 // TestWalkthrough runs docs/walkthrough.md with each AWS CLI against a real
 // trustgate process and a real backend, and checks every line it says it
-// prints: the seed flow of DESIGN §1 without Route 53.
+// prints: the seed flow of DESIGN §1, Route 53 alias and dig included.
 func TestWalkthrough(t *testing.T) {
 	requireTool(t, "openssl")
 	requireTool(t, "curl")
+	requireTool(t, "dig")
 	found := clis(t)
 	if len(found) == 0 {
 		requireTool(t, "aws")
@@ -107,8 +108,9 @@ func TestWalkthrough(t *testing.T) {
 			}))
 			defer backend.Close()
 
-			g := startGateway(t)
+			g := startGateway(t, "--dns-listen", "127.0.0.1:0")
 			host, port, _ := net.SplitHostPort(g.Listen)
+			_, dnsPort, _ := net.SplitHostPort(g.DNS)
 			bin := t.TempDir()
 			os.Symlink(cli, filepath.Join(bin, "aws"))
 			os.Symlink(binary, filepath.Join(bin, "trustgate"))
@@ -129,6 +131,7 @@ func TestWalkthrough(t *testing.T) {
 				"GATEWAY_HOST="+host,
 				"GATEWAY_PORT="+port,
 				"BACKEND="+backend.URL,
+				"DNS_PORT="+dnsPort,
 			)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
