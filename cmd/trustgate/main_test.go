@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -42,6 +43,7 @@ type gateway struct {
 	DNS       string
 	AccessLog string
 	cmd       *exec.Cmd
+	stop      func()
 }
 
 // startGateway runs `trustgate serve` on loopback ports chosen by the kernel
@@ -49,7 +51,13 @@ type gateway struct {
 // SIGTERM at the end of the test, which must make it exit 0.
 func startGateway(t *testing.T, extra ...string) *gateway {
 	t.Helper()
-	g := &gateway{DataDir: filepath.Join(t.TempDir(), "data")}
+	return startGatewayIn(t, filepath.Join(t.TempDir(), "data"), extra...)
+}
+
+// startGatewayIn is startGateway on a given data directory (restarts).
+func startGatewayIn(t *testing.T, dataDir string, extra ...string) *gateway {
+	t.Helper()
+	g := &gateway{DataDir: dataDir}
 	g.AccessLog = filepath.Join(t.TempDir(), "access.log")
 	args := append([]string{"serve", "--data-dir", g.DataDir, "--listen", "127.0.0.1:0",
 		"--admin-listen", "127.0.0.1:0", "--access-log", g.AccessLog, "--shutdown-timeout", "5s"}, extra...)
@@ -93,25 +101,32 @@ func startGateway(t *testing.T, extra ...string) *gateway {
 		g.cmd.Process.Kill()
 		t.Fatal("trustgate did not start within 30s")
 	}
-	t.Cleanup(func() {
-		g.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				b, _ := os.ReadFile(logPath)
-				t.Errorf("trustgate exited with %v after SIGTERM\n%s", err, b)
+	var once sync.Once
+	g.stop = func() {
+		once.Do(func() {
+			g.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case err := <-exited:
+				if err != nil {
+					b, _ := os.ReadFile(logPath)
+					t.Errorf("trustgate exited with %v after SIGTERM\n%s", err, b)
+				}
+			case <-time.After(15 * time.Second):
+				g.cmd.Process.Kill()
+				t.Error("trustgate did not stop within 15s of SIGTERM")
 			}
-		case <-time.After(15 * time.Second):
-			g.cmd.Process.Kill()
-			t.Error("trustgate did not stop within 15s of SIGTERM")
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("gateway log:\n%s", b)
-		}
-	})
+			if t.Failed() {
+				b, _ := os.ReadFile(logPath)
+				t.Logf("gateway log:\n%s", b)
+			}
+		})
+	}
+	t.Cleanup(g.stop)
 	return g
 }
+
+// Stop sends SIGTERM and waits for a clean exit.
+func (g *gateway) Stop() { g.stop() }
 
 // cleanEnv is the environment without the caller's AWS and TRUSTGATE
 // settings, so a developer's shell never leaks into a test.

@@ -144,7 +144,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		Credentials: creds,
 		Region:      cfg.Region,
 		Services:    services,
-		Logger:      log.With("component", "admin"),
+		Logger:      log, // the endpoint names its own component
 		Extra:       promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Registerer:  reg,
 	})
