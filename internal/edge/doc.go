@@ -34,6 +34,22 @@
 // a ticket issued by one domain (or one truststore generation) never resumes a
 // session on another.
 //
+// Revocation (beyond AWS): a domain tagged trustgate:crl=s3://bucket/key[,…]
+// has each chain checked against those CRLs, verified against its
+// truststore by package truststore. CRL objects are read by the CRL manager
+// after the build's store transaction and never on the handshake or request
+// path: with the embedded object store at every build (so a new CRL version
+// is served with the revision that wrote it), with an external S3 at the
+// first build that needs it and then by polling (trustgate:crl-refresh). A
+// read that fails keeps the last good copy in memory; a CRL never read, or
+// past its nextUpdate, refuses the certificates it covers (crl_unavailable,
+// crl_expired) unless trustgate:crl-mode=soft; a revoked certificate is
+// always refused. The CRLs a domain's verdicts use form a generation (a
+// crlBinding) like its truststore: a connection's cached verdict is
+// recomputed when either changes, or when a CRL passes its nextUpdate.
+// DomainStatus explains what is wrong (DomainStatus.Message). The edge only
+// reads objects; it never writes to the store.
+//
 // Handshakes are run by the package's own listener, one goroutine per
 // connection, bounded by the handshake timeout; failed handshakes are counted
 // and logged (access log) with their reason, before net/http sees the

@@ -67,21 +67,14 @@ func policyFor(name string, mtls bool) tlsPolicy {
 
 // trustGen is one parsed truststore: a generation of a domain's trust
 // anchors. Its identity (the pointer) is the generation: a connection's
-// cached verdict is valid only for the trustGen it was computed against.
-// Immutable.
+// cached verdict is valid only for the trustGen (and crlBinding) it was
+// computed against. Revocation state lives apart, in the domain's
+// crlBinding, so a new CRL does not re-parse the truststore. Immutable.
 type trustGen struct {
 	bundle   *truststore.Bundle
 	sum      [32]byte // SHA-256 of the bundle bytes
 	certs    int
 	earliest time.Time
-	// crls is where trustgate:* tags (CRL locations) will plug in; nil means
-	// no revocation checking, as on AWS.
-	crls    *truststore.CRLSet
-	softCRL bool
-}
-
-func (g *trustGen) verifyOptions(at time.Time) truststore.VerifyOptions {
-	return truststore.VerifyOptions{At: at, CRLs: g.crls, SoftCRL: g.softCRL}
 }
 
 // parseTrust parses truststore bytes into a generation.
@@ -111,6 +104,9 @@ type domainTLS struct {
 	config *tls.Config
 	mtls   bool
 	trust  *trustGen // nil unless mtls
+	// trustURI and trustVersion name the truststore object version the
+	// build serves (status and metrics).
+	trustURI, trustVersion string
 	// err is why the current configuration could not be built (for a
 	// stale or unavailable domain).
 	err error

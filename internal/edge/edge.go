@@ -61,6 +61,19 @@ type Config struct {
 	// UpstreamTransport replaces the tuned default transport to backends
 	// (for example to trust a private CA).
 	UpstreamTransport *http.Transport
+
+	// CRLSource reads the CRL objects that domains' trustgate:crl tags
+	// name. Nil leaves every such CRL unread: the certificates it would
+	// cover are refused (crl_unavailable) unless the domain is in soft mode.
+	CRLSource ObjectGetter
+	// CRLSourceInStore is true when CRLSource reads objects kept in Store
+	// (the embedded object store): CRLs are then read again at every
+	// snapshot build, so a new version is served with the revision that
+	// wrote it. Otherwise (external S3) they are polled at each domain's
+	// trustgate:crl-refresh interval.
+	CRLSourceInStore bool
+	// CRLFetchTimeout bounds one CRL read; 0 means DefaultCRLFetchTimeout.
+	CRLFetchTimeout time.Duration
 }
 
 // Server is the data plane. Its methods are safe for concurrent use.
@@ -82,6 +95,9 @@ type Server struct {
 
 	defaultMetrics *telemetry.DomainMetrics
 	unknownMetrics *telemetry.DomainMetrics
+
+	crls       *crlManager
+	crlMetrics *crlMetrics
 
 	runMu sync.Mutex
 	reqs  sync.Pool // *reqState
@@ -121,6 +137,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = m
+	if s.crlMetrics, err = newCRLMetrics(cfg.Registry, s); err != nil {
+		return nil, err
+	}
+	s.crls = newCRLManager(cfg.CRLSource, cfg.CRLSourceInStore, cfg.CRLFetchTimeout, s.now, s.log, s.crlMetrics)
 	s.defaultMetrics = m.Domain(telemetry.DomainDefault)
 	s.unknownMetrics = m.Domain(telemetry.DomainUnknown)
 	s.ticketSecret = make([]byte, 32)
@@ -193,13 +213,22 @@ func (s *Server) Revision() int64 { return s.snap.Load().rev }
 // Run watches the store and rebuilds the snapshot after every change until
 // ctx ends (it then returns nil). A build that fails is retried with backoff
 // until it succeeds or the next change arrives; meanwhile the previous
-// snapshot keeps serving. It returns an error if the store's watch ends
+// snapshot keeps serving. With an external CRL source it also polls CRLs and
+// rebuilds when one changes. It returns an error if the store's watch ends
 // before ctx.
 func (s *Server) Run(ctx context.Context) error {
 	if !s.runMu.TryLock() {
 		return errors.New("edge: Run is already running")
 	}
 	defer s.runMu.Unlock()
+	ctx, cancel := context.WithCancel(ctx)
+	var poller sync.WaitGroup
+	defer func() {
+		cancel()
+		poller.Wait()
+		s.crls.bg.Wait()
+	}()
+	poller.Go(func() { s.crls.run(ctx) })
 	watch := s.cfg.Store.Watch(ctx)
 	var retry <-chan time.Time
 	backoff := 100 * time.Millisecond
@@ -214,6 +243,7 @@ func (s *Server) Run(ctx context.Context) error {
 				}
 				return errors.New("edge: store watch ended")
 			}
+		case <-s.crls.changed:
 		case <-retry:
 		}
 		if err := s.rebuild(ctx); err != nil {
@@ -250,10 +280,18 @@ func (s *Server) rebuild(ctx context.Context) error {
 		}
 		return fmt.Errorf("building snapshot: %w", err)
 	}
-	if rev == prev.rev {
+	// CRLs are read after the transaction (never inside it: the embedded
+	// object store is this very store, and an external S3 must not hold a
+	// read transaction open); what is read is at least as new as rev.
+	s.crls.sync(ctx, report.crls)
+	// The generation is read before the CRLs are attached: a change that
+	// lands in between is attached now and rebuilt once more, never lost.
+	gen := s.crls.gen.Load()
+	if rev == prev.rev && gen == prev.crlGen {
 		return nil
 	}
-	next.rev = rev
+	next.rev, next.crlGen = rev, gen
+	s.attachRevocation(next, prev)
 	s.install(next, report)
 	s.log.Debug("snapshot built", "revision", rev, "duration", time.Since(start))
 	return nil
@@ -357,9 +395,15 @@ type DomainStatus struct {
 	// built.
 	Err error
 	// MutualTLS reports whether the served build requires client
-	// certificates; TruststoreCerts counts its trust anchors.
-	MutualTLS       bool
-	TruststoreCerts int
+	// certificates; TruststoreCerts counts its trust anchors, and
+	// TruststoreURI and TruststoreVersion name the object version served.
+	MutualTLS         bool
+	TruststoreCerts   int
+	TruststoreURI     string
+	TruststoreVersion string
+	// Revocation describes CRL checking; nil when it is off (no
+	// trustgate:crl tag, or no mutual TLS).
+	Revocation *RevocationStatus
 	// Revision is the store revision of the snapshot this describes.
 	Revision int64
 }
@@ -372,12 +416,16 @@ func (s *Server) DomainStatus(name string) (DomainStatus, bool) {
 	if d == nil {
 		return DomainStatus{}, false
 	}
-	st := DomainStatus{Serving: d.tls.config != nil, Stale: d.stale, MutualTLS: d.tls.mtls, Revision: snap.rev}
+	st := DomainStatus{Serving: d.tls.config != nil, Stale: d.stale, MutualTLS: d.tls.mtls, Revision: snap.rev,
+		TruststoreURI: d.tls.trustURI, TruststoreVersion: d.tls.trustVersion}
 	if f := snap.failures[name]; f != nil {
 		st.Err = f.err
 	}
 	if d.tls.trust != nil {
 		st.TruststoreCerts = d.tls.trust.certs
+	}
+	if d.crl != nil {
+		st.Revocation = s.revocationStatus(d)
 	}
 	return st, true
 }

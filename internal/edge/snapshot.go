@@ -37,6 +37,12 @@ type Snapshot struct {
 	certs map[[32]byte]*tls.Certificate
 	// failures holds the domains whose current configuration failed.
 	failures map[string]*domainFailure
+	// crlBindings holds every domain's revocation state by content key,
+	// for reuse by the next build.
+	crlBindings map[[32]byte]*crlBinding
+	// crlGen is the CRL manager's content generation the snapshot was
+	// built with.
+	crlGen int64
 }
 
 // Revision returns the store revision the snapshot was built from (-1 for
@@ -50,6 +56,13 @@ type domain struct {
 	mappings *mappingTable
 	metrics  *telemetry.DomainMetrics
 	stale    bool // serving a previous TLS build
+	// recordSum digests the stored domain record.
+	recordSum [32]byte
+	// revocation is the domain's trustgate:crl* configuration, nil when
+	// it has none; crl is the revocation state its verdicts use, nil when
+	// revocation is off (no configuration, or no mTLS).
+	revocation *revocationConfig
+	crl        *crlBinding
 }
 
 // lookupHost returns the domain serving a host name (lower-case, no port,
@@ -77,6 +90,7 @@ func emptySnapshot() *Snapshot {
 		trusts:      map[[32]byte]*trustGen{},
 		certs:       map[[32]byte]*tls.Certificate{},
 		failures:    map[string]*domainFailure{},
+		crlBindings: map[[32]byte]*crlBinding{},
 	}
 }
 
@@ -85,6 +99,8 @@ func emptySnapshot() *Snapshot {
 type buildReport struct {
 	domainFailures []*domainFailure
 	recordErrors   []error
+	// crls are the CRL objects the snapshot's domains use.
+	crls map[string]*crlWant
 }
 
 // domainFailure is a domain whose configuration did not build.
@@ -119,7 +135,8 @@ func (s *Server) build(tx store.Tx, prev *Snapshot) (*Snapshot, *buildReport, er
 		trusts:      map[[32]byte]*trustGen{},
 		certs:       map[[32]byte]*tls.Certificate{},
 		failures:    map[string]*domainFailure{},
-	}}
+		crlBindings: map[[32]byte]*crlBinding{},
+	}, report: buildReport{crls: map[string]*crlWant{}}}
 	if err := b.buildAPIs(); err != nil {
 		return nil, nil, err
 	}
@@ -130,6 +147,28 @@ func (s *Server) build(tx store.Tx, prev *Snapshot) (*Snapshot, *buildReport, er
 		return nil, nil, err
 	}
 	return b.next, &b.report, nil
+}
+
+// revocationConfig parses a domain record's trustgate:crl* tags, reusing
+// the previous snapshot's result for the same record bytes.
+func (b *builder) revocationConfig(name string, raw []byte, sum [32]byte) *revocationConfig {
+	if pd := b.prev.domains[name]; pd != nil && pd.recordSum == sum {
+		return pd.revocation
+	}
+	var rec struct {
+		Tags map[string]string `json:"tags"`
+	}
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil // the TLS build fails closed on this record anyway
+	}
+	rev, err := ParseRevocation(rec.Tags)
+	switch {
+	case err != nil:
+		return &revocationConfig{err: err}
+	case rev == nil:
+		return nil
+	}
+	return &revocationConfig{rev: rev}
 }
 
 func (b *builder) recordError(err error) { b.report.recordErrors = append(b.report.recordErrors, err) }
@@ -232,11 +271,14 @@ func (b *builder) buildDomains() error {
 		if name == "" || strings.Contains(name, "/") {
 			continue
 		}
-		dt, failure, err := b.domainTLS(name, kv.Value)
+		recordSum := sha256.Sum256(kv.Value)
+		dt, failure, err := b.domainTLS(name, kv.Value, recordSum)
 		if err != nil {
 			return err
 		}
-		d := &domain{name: name, tls: dt, metrics: b.s.metrics.Domain(name)}
+		d := &domain{name: name, tls: dt, metrics: b.s.metrics.Domain(name), recordSum: recordSum,
+			revocation: b.revocationConfig(name, kv.Value, recordSum)}
+		wantCRLs(b.report.crls, d)
 		if failure != nil {
 			d.stale = failure.stale
 			b.next.failures[name] = failure
@@ -255,13 +297,12 @@ func (b *builder) buildDomains() error {
 // an acceptable one, else an unavailable build, plus a failure to report.
 // The same failing inputs are not rebuilt (nor reported) again. Only a store
 // read error is returned as an error.
-func (b *builder) domainTLS(name string, raw []byte) (*domainTLS, *domainFailure, error) {
+func (b *builder) domainTLS(name string, raw []byte, recordSum [32]byte) (*domainTLS, *domainFailure, error) {
 	var prev *domainTLS
 	prevDomain := b.prev.domains[name]
 	if prevDomain != nil {
 		prev = prevDomain.tls
 	}
-	recordSum := sha256.Sum256(raw)
 	var certSum [32]byte
 	// repeat reports whether these exact inputs already failed in the
 	// previous snapshot; the outcome is then carried over as it was.
@@ -367,7 +408,7 @@ func (b *builder) domainTLS(name string, raw []byte) (*domainTLS, *domainFailure
 	if pol.note != "" {
 		b.s.log.Warn("security policy adjusted", "domain", name, "reason", pol.note)
 	}
-	return &domainTLS{
+	dt := &domainTLS{
 		name:      name,
 		inputs:    inputs,
 		recordSum: recordSum,
@@ -376,7 +417,11 @@ func (b *builder) domainTLS(name string, raw []byte) (*domainTLS, *domainFailure
 		config:    newTLSConfig(*kp, pol, wantMTLS, ticketKey(b.s.ticketSecret, name, trust)),
 		mtls:      wantMTLS,
 		trust:     trust,
-	}, nil, nil
+	}
+	if wantMTLS {
+		dt.trustURI, dt.trustVersion = rec.MutualTLS.TruststoreURI, rec.MutualTLS.TruststoreVersion
+	}
+	return dt, nil, nil
 }
 
 // carry keeps a reused build's parsed parts for the next build.
@@ -490,6 +535,7 @@ func (s *Server) install(next *Snapshot, report *buildReport) {
 	for name := range prev.domains {
 		if next.domains[name] == nil {
 			s.metrics.ForgetDomain(name)
+			s.crlMetrics.forget(name)
 		}
 	}
 	s.snap.Store(next)

@@ -76,11 +76,13 @@ func newCertInfo(c *x509.Certificate) *certInfo {
 
 // connVerdict is a verdict cached on a connection.
 type connVerdict struct {
-	trust   *trustGen // the truststore generation it was computed against
+	trust   *trustGen   // the truststore generation it was computed against
+	crl     *crlBinding // and the revocation state (nil: none)
 	verdict truststore.Verdict
-	// until is when it must be recomputed even if the truststore stays:
-	// the earliest notAfter of a trusted chain, or a minute after a
-	// refusal (a not-yet-valid certificate may become valid).
+	// until is when it must be recomputed even if the truststore and CRLs
+	// stay: the earliest notAfter of a trusted chain or the next CRL
+	// nextUpdate, whichever comes first, or a minute after a refusal (a
+	// not-yet-valid certificate may become valid).
 	until time.Time
 }
 
@@ -92,15 +94,15 @@ const reasonTruststoreUnavailable truststore.Reason = "truststore_unavailable"
 const rejectedRecheck = time.Minute
 
 // verdictFor returns the connection's verdict against the domain's current
-// truststore, recomputing it only when the truststore generation changed or
-// the cached verdict ran out. Safe for concurrent use by a connection's
+// truststore and CRLs, recomputing it only when either generation changed
+// or the cached verdict ran out. Safe for concurrent use by a connection's
 // requests; two racing recomputations give the same answer.
 func (s *Server) verdictFor(info *connInfo, d *domain, peers []*x509.Certificate, now time.Time) *connVerdict {
-	trust := d.tls.trust
-	if cv := info.verdict.Load(); cv != nil && cv.trust == trust && now.Before(cv.until) {
+	trust, crl := d.tls.trust, d.crl
+	if cv := info.verdict.Load(); cv != nil && cv.trust == trust && cv.crl == crl && now.Before(cv.until) {
 		return cv
 	}
-	cv := &connVerdict{trust: trust}
+	cv := &connVerdict{trust: trust, crl: crl}
 	if trust == nil {
 		cv.verdict = truststore.Verdict{Reason: reasonTruststoreUnavailable,
 			Message: "The domain's truststore is not available; every client certificate is refused."}
@@ -108,15 +110,29 @@ func (s *Server) verdictFor(info *connInfo, d *domain, peers []*x509.Certificate
 			cv.verdict.Leaf = peers[0]
 		}
 	} else {
-		cv.verdict = trust.bundle.Verify(peers, trust.verifyOptions(now))
+		opts := truststore.VerifyOptions{At: now}
+		if crl != nil {
+			opts.CRLs, opts.SoftCRL = crl.set, crl.soft
+		}
+		cv.verdict = trust.bundle.Verify(peers, opts)
 	}
 	if cv.verdict.Trusted {
 		cv.until = chainExpiry(cv.verdict.Chain, peers)
+		if crl != nil {
+			// A CRL that passes its nextUpdate changes the answer (hard
+			// mode): look again then.
+			if t := crl.recheck(now); !t.IsZero() && t.Before(cv.until) {
+				cv.until = t
+			}
+		}
 	} else {
 		cv.until = now.Add(rejectedRecheck)
 	}
 	info.verdict.Store(cv)
 	d.metrics.Verdict(string(cv.verdict.Reason))
+	if cv.verdict.SoftFailure != "" {
+		s.crlMetrics.softFailure(d.name, cv.verdict.SoftFailure)
+	}
 	return cv
 }
 
