@@ -52,6 +52,15 @@
 //     a bundle truststore.Parse refuses is a BadRequestException with its
 //     message, and the old truststore stays. truststoreWarnings are
 //     recomputed from the stored copy as of now on every read.
+//   - trustgate-only settings ride on domain tags (trustgate:…). The ones
+//     the data plane understands (trustgate:crl, trustgate:crl-mode,
+//     trustgate:crl-refresh) are checked with its rules
+//     (Config.CheckDomainTags) on CreateDomainName and TagResource; a bad
+//     value is a BadRequestException naming the tag. What the data plane
+//     reports about a domain (Config.DomainHealth: a build that failed, a
+//     CRL that could not be read or has expired) becomes
+//     domainNameStatusMessage, and its CRL warnings are added to
+//     truststoreWarnings; domainNameStatus stays as stored.
 //   - Mappings: one key per domain ("Base path already exists for this
 //     domain name", or "Only one base path mapping is allowed if the base path
 //     is empty." for a second empty key), checked in the writing

@@ -173,6 +173,9 @@ func (s *Service) createDomain(ctx context.Context, sp *domainSpec, v2 bool) (mo
 	if err := sp.validate(); err != nil {
 		return model.DomainName{}, err
 	}
+	if err := s.checkDomainTags(sp.tags); err != nil {
+		return model.DomainName{}, err
+	}
 	check := func(tx store.Tx) error {
 		if _, err := tx.Get(model.DomainKey(sp.name)); err == nil {
 			return conflictErr
@@ -324,11 +327,49 @@ type mtlsOut struct {
 	TruststoreWarnings []string `json:"truststoreWarnings,omitempty"`
 }
 
-func (s *Service) mtlsView(m *model.MutualTLS) *mtlsOut {
+// mtlsView is a domain's mutualTlsAuthentication: the stored truststore's
+// warnings as of now, plus the data plane's warnings about its CRLs.
+func (s *Service) mtlsView(d model.DomainName, h DomainHealth) *mtlsOut {
+	m := d.MutualTLS
 	if m == nil {
 		return nil
 	}
-	return &mtlsOut{TruststoreURI: m.TruststoreURI, TruststoreVersion: m.TruststoreVersion, TruststoreWarnings: s.currentWarnings(m)}
+	warnings := append(s.currentWarnings(m), h.Warnings...)
+	return &mtlsOut{TruststoreURI: m.TruststoreURI, TruststoreVersion: m.TruststoreVersion, TruststoreWarnings: warnings}
+}
+
+// healthOf asks the data plane about a domain; the zero DomainHealth when
+// there is no data plane or it does not know the domain yet.
+func (s *Service) healthOf(d model.DomainName) DomainHealth {
+	if s.health == nil {
+		return DomainHealth{}
+	}
+	h, ok := s.health(d.Name)
+	if !ok {
+		return DomainHealth{}
+	}
+	return h
+}
+
+// statusMessage is domainNameStatusMessage: the data plane's explanation
+// when it has one, else the stored message.
+func statusMessage(d model.DomainName, h DomainHealth) string {
+	if h.Message != "" {
+		return h.Message
+	}
+	return d.StatusMessage
+}
+
+// checkDomainTags validates a domain name's trustgate:* tags with the data
+// plane's rules.
+func (s *Service) checkDomainTags(tags map[string]string) error {
+	if s.checkTags == nil {
+		return nil
+	}
+	if err := s.checkTags(tags); err != nil {
+		return badRequest("%s", err.Error())
+	}
+	return nil
 }
 
 func (s *Service) regionalDomainName(d model.DomainName) string {

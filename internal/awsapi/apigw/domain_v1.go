@@ -48,6 +48,7 @@ func (s *Service) domainV1View(d model.DomainName) domainV1Out {
 	if routing == "" {
 		routing = routingBasePathV1
 	}
+	h := s.healthOf(d)
 	return domainV1Out{
 		DomainName:                          d.Name,
 		CertificateUploadDate:               epoch(d.CreatedDate),
@@ -57,10 +58,10 @@ func (s *Service) domainV1View(d model.DomainName) domainV1Out {
 		RegionalCertificateARN:              d.CertificateARN,
 		EndpointConfiguration:               &endpointConfiguration{Types: []string{d.EndpointType}, IPAddressType: "ipv4"},
 		DomainNameStatus:                    domainStatus(d),
-		DomainNameStatusMessage:             d.StatusMessage,
+		DomainNameStatusMessage:             statusMessage(d, h),
 		SecurityPolicy:                      d.SecurityPolicy,
 		Tags:                                tagsOrNil(d.Tags),
-		MutualTLSAuthentication:             s.mtlsView(d.MutualTLS),
+		MutualTLSAuthentication:             s.mtlsView(d, h),
 		OwnershipVerificationCertificateARN: d.OwnershipCertificate,
 		RoutingMode:                         routing,
 	}

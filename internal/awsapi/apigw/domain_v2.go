@@ -63,6 +63,7 @@ type domainV2Out struct {
 }
 
 func (s *Service) domainV2View(d model.DomainName) domainV2Out {
+	h := s.healthOf(d)
 	return domainV2Out{
 		APIMappingSelectionExpression: "$request.basepath",
 		DomainName:                    d.Name,
@@ -73,14 +74,14 @@ func (s *Service) domainV2View(d model.DomainName) domainV2Out {
 			CertificateName:                     d.CertificateName,
 			CertificateUploadDate:               iso(d.CreatedDate),
 			DomainNameStatus:                    domainStatus(d),
-			DomainNameStatusMessage:             d.StatusMessage,
+			DomainNameStatusMessage:             statusMessage(d, h),
 			EndpointType:                        d.EndpointType,
 			HostedZoneID:                        model.RegionalHostedZoneID(s.region),
 			IPAddressType:                       "ipv4",
 			SecurityPolicy:                      d.SecurityPolicy,
 			OwnershipVerificationCertificateARN: d.OwnershipCertificate,
 		}},
-		MutualTLSAuthentication: s.mtlsView(d.MutualTLS),
+		MutualTLSAuthentication: s.mtlsView(d, h),
 		RoutingMode:             routingBasePathV2,
 		Tags:                    tagsOrNil(d.Tags),
 	}

@@ -113,16 +113,25 @@ type env struct {
 	v1      *apigateway.Client
 	v2      *apigatewayv2.Client
 	ctx     context.Context
+	// configure, when set, adjusts the service's Config at each start.
+	configure func(*Config)
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with the service's Config adjusted by configure.
+func newEnvWith(t *testing.T, configure func(*Config)) *env {
+	t.Helper()
 	e := &env{
-		t:       t,
-		path:    filepath.Join(t.TempDir(), "state.db"),
-		objects: newObjects(),
-		clock:   &clock{now: time.Now().UTC().Truncate(time.Second)},
-		ctx:     context.Background(),
+		configure: configure,
+		t:         t,
+		path:      filepath.Join(t.TempDir(), "state.db"),
+		objects:   newObjects(),
+		clock:     &clock{now: time.Now().UTC().Truncate(time.Second)},
+		ctx:       context.Background(),
 	}
 	db, err := bolt.Open(e.path)
 	if err != nil {
@@ -139,10 +148,14 @@ func newEnv(t *testing.T) *env {
 
 // start builds the service and its listener over e.store.
 func (e *env) start() {
-	e.svc = New(Config{
+	svcCfg := Config{
 		Store: e.store, Region: testRegion, AccountID: testAccount, PublicDomain: "gw.test",
 		Objects: e.objects, Now: e.clock.Now,
-	})
+	}
+	if e.configure != nil {
+		e.configure(&svcCfg)
+	}
+	e.svc = New(svcCfg)
 	e.srv = httptest.NewServer(e.svc)
 	cfg := aws.Config{
 		Region:      testRegion,

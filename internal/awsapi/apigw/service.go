@@ -38,6 +38,23 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CheckDomainTags, when set, validates the trustgate:* tags of a domain
+	// name (CreateDomainName, TagResource); its error message, which names
+	// the tag, becomes a BadRequestException.
+	CheckDomainTags func(tags map[string]string) error
+	// DomainHealth, when set, reports how the data plane serves a domain
+	// name; ok is false when it does not know the domain (yet).
+	DomainHealth func(domain string) (h DomainHealth, ok bool)
+}
+
+// DomainHealth is what the data plane reports about a domain name.
+type DomainHealth struct {
+	// Message explains why the domain is not served as configured, or
+	// what is wrong with its revocation checking; it becomes
+	// domainNameStatusMessage. "" when all is well.
+	Message string
+	// Warnings are added to truststoreWarnings (problems with its CRLs).
+	Warnings []string
 }
 
 // Service is Amazon API Gateway's management API, v1 and v2, over the
@@ -50,6 +67,8 @@ type Service struct {
 	objects      ObjectGetter
 	log          *slog.Logger
 	now          func() time.Time
+	checkTags    func(map[string]string) error
+	health       func(string) (DomainHealth, bool)
 	routes       []route
 }
 
@@ -65,6 +84,8 @@ func New(cfg Config) *Service {
 		objects:      cfg.Objects,
 		log:          cfg.Logger,
 		now:          cfg.Now,
+		checkTags:    cfg.CheckDomainTags,
+		health:       cfg.DomainHealth,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -44,6 +44,9 @@ func (s *Service) domainARN(name string) string {
 type tagTarget struct {
 	get func(tx store.Tx) (map[string]string, error)
 	set func(tx store.Tx, tags map[string]string) error
+	// domain is true for a domain name, whose trustgate:* tags configure
+	// the data plane and are checked.
+	domain bool
 }
 
 // resolveARN maps arn:aws:apigateway:{region}::/domainnames/{name},
@@ -71,6 +74,7 @@ func (s *Service) resolveARN(arn string, v2 bool) (tagTarget, error) {
 			return d, err
 		}
 		return tagTarget{
+			domain: true,
 			get: func(tx store.Tx) (map[string]string, error) {
 				d, err := load(tx)
 				return d.Tags, err
@@ -152,6 +156,11 @@ func (s *Service) tag(r *http.Request, arn string, v2 bool) error {
 		}
 		if err := validateTags(merged); err != nil {
 			return err
+		}
+		if t.domain {
+			if err := s.checkDomainTags(merged); err != nil {
+				return err
+			}
 		}
 		return t.set(tx, merged)
 	})
