@@ -88,6 +88,13 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	// Truststores and CRLs are read from the same place: the embedded
+	// object store (in st) or an external S3.
+	objs := objects.New(st)
+	truststores, err := truststoreSource(ctx, cfg, objs)
+	if err != nil {
+		return err
+	}
 	gw, err := edge.New(edge.Config{
 		Store:              st,
 		Region:             cfg.Region,
@@ -97,6 +104,8 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		Logger:             log.With("component", "edge"),
 		AccessLog:          accessLog,
 		Registry:           reg,
+		CRLSource:          truststores,
+		CRLSourceInStore:   cfg.S3 == "embedded",
 	})
 	if err != nil {
 		return err
@@ -120,15 +129,11 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		served = dnsSrv.Revision
 	}
 
-	objs := objects.New(st)
-	truststores, err := truststoreSource(ctx, cfg, objs)
-	if err != nil {
-		return err
-	}
 	services := map[string]awsapi.Service{
 		"apigateway": apigw.New(apigw.Config{
 			Store: st, Region: cfg.Region, AccountID: cfg.AccountID, PublicDomain: cfg.PublicDomain,
 			Objects: truststores, Logger: log.With("component", "apigateway"),
+			CheckDomainTags: edge.ValidateTags, DomainHealth: domainHealth(gw),
 		}),
 		"acm": acm.New(acm.Config{
 			Store: st, Region: cfg.Region, AccountID: cfg.AccountID, Issuer: ca,

@@ -9,10 +9,29 @@ import (
 	"strings"
 
 	"trustgate/internal/awsapi/apigw"
+	"trustgate/internal/edge"
 	"trustgate/internal/objects"
 	"trustgate/internal/s3remote"
 	"trustgate/internal/trustcli"
+	"trustgate/internal/truststore"
 )
+
+// domainHealth reports the data plane's view of a domain to the management
+// API: DomainStatus.Message as domainNameStatusMessage, and the warnings
+// about its CRLs for truststoreWarnings.
+func domainHealth(gw *edge.Server) func(string) (apigw.DomainHealth, bool) {
+	return func(name string) (apigw.DomainHealth, bool) {
+		st, ok := gw.DomainStatus(strings.ToLower(name))
+		if !ok {
+			return apigw.DomainHealth{}, false
+		}
+		h := apigw.DomainHealth{Message: st.Message()}
+		if st.Revocation != nil {
+			h.Warnings = truststore.Messages(st.Revocation.Warnings)
+		}
+		return h, true
+	}
+}
 
 // truststoreSource is where s3:// truststore URIs are read from: the
 // embedded object store, or an external S3-compatible server.
