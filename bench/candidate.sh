@@ -15,12 +15,19 @@ work=${BENCH_WORK:?run me from shared/bench/run.sh}
 bin="$work/bin"
 mkdir -p "$bin"
 (cd "$root" && go build -o "$bin/trustgate" ./cmd/trustgate && go build -o "$bin/configure" ./bench/configure)
+# BENCH_CPUPROFILE=FILE runs the same serve path under a CPU profile
+# (bench/gwprof); the profile is written when the harness stops the gateway.
+serve=("$bin/trustgate" serve)
+if [ -n "${BENCH_CPUPROFILE:-}" ]; then
+	(cd "$root" && go build -o "$bin/gwprof" ./bench/gwprof)
+	serve=("$bin/gwprof" -cpuprofile "$BENCH_CPUPROFILE-$BENCH_KEYTYPE")
+fi
 
 data="$work/trustgate-data"
 rm -rf "$data"
 admin_port=$((BENCH_PORT + 1000))
 export TRUSTGATE_DATA_DIR="$data" TRUSTGATE_ADMIN_LISTEN="127.0.0.1:$admin_port"
-"$bin/trustgate" serve --listen "127.0.0.1:$BENCH_PORT" --access-log "${BENCH_ACCESS_LOG:-stdout}" --log-level warn &
+"${serve[@]}" --listen "127.0.0.1:$BENCH_PORT" --access-log "${BENCH_ACCESS_LOG:-stdout}" --log-level warn &
 gw=$!
 trap 'kill -TERM $gw 2>/dev/null; wait $gw' EXIT TERM INT
 
