@@ -1,15 +1,22 @@
 package edge
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/textproto"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 )
 
 type reqKey struct{}
@@ -33,6 +40,11 @@ func (s *Server) serveHTTPIntegration(rs *reqState, w http.ResponseWriter, r *ht
 		timeout = s.upstreamTimeout
 	}
 	rs.clientCtx = r.Context()
+	if up := s.fastUpstream(); up != nil && fastEligible(rs, r) {
+		rs.upstreamStart = s.now()
+		s.serveUpstream(up, rs, w, r, timeout)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), reqKey{}, rs), timeout)
 	defer cancel()
 	rs.upstreamStart = s.now()
@@ -61,14 +73,17 @@ func (s *Server) rewrite(pr *httputil.ProxyRequest) {
 // modifyResponse records the backend's answer and keeps the gateway's own
 // request ids authoritative.
 func (s *Server) modifyResponse(resp *http.Response) error {
-	rs := resp.Request.Context().Value(reqKey{}).(*reqState)
+	s.recordUpstream(resp.Request.Context().Value(reqKey{}).(*reqState), resp)
+	return nil
+}
+
+func (s *Server) recordUpstream(rs *reqState, resp *http.Response) {
 	lat := s.now().Sub(rs.upstreamStart)
 	rs.rec.UpstreamStatus = resp.StatusCode
 	rs.rec.UpstreamLatency = lat
 	rs.metrics.Upstream(lat)
 	resp.Header.Del("X-Amzn-Requestid")
 	resp.Header.Del("X-Amz-Apigw-Id")
-	return nil
 }
 
 // proxyError answers a backend call that produced no response.
@@ -350,14 +365,421 @@ func stripForgeable(h http.Header) {
 	}
 }
 
-// bufferPool recycles the reverse proxy's copy buffers.
-type bufferPool struct{ p sync.Pool }
+// bufferPool recycles the reverse proxy's copy buffers. It also carries the
+// fast path's backend connections (upstreamPool): it is the one value of
+// the proxy this file owns.
+type bufferPool struct {
+	p            sync.Pool
+	conns        *upstreamPool
+	shutdownOnce sync.Once
+}
 
 func newBufferPool() *bufferPool {
-	bp := &bufferPool{}
+	bp := &bufferPool{conns: newUpstreamPool()}
 	bp.p.New = func() any { b := make([]byte, 32<<10); return &b }
 	return bp
 }
 
 func (bp *bufferPool) Get() []byte  { return *bp.p.Get().(*[]byte) }
 func (bp *bufferPool) Put(b []byte) { bp.p.Put(&b) }
+
+// The fast path. Most calls are a request without a body to a plain-HTTP
+// backend: for them the reverse proxy's machinery (a cloned request, a
+// context with a timer, the transport's reader and writer goroutines and the
+// channels between them) costs more than the call itself. serveUpstream
+// makes the same call on the request's own goroutine over a pooled
+// connection, with the same header rules as rewrite and the reverse proxy,
+// the same errors (502, 504, 499) and the same streaming. Everything else
+// (a body, an upgrade, https, a method that may not be replayed, a custom
+// transport) goes through the reverse proxy.
+
+// upstreamPool keeps idle keep-alive connections to backends, by host:port.
+// Safe for concurrent use; it starts no goroutine.
+type upstreamPool struct {
+	mu          sync.Mutex
+	idle        map[string][]*upConn
+	maxIdle     int // per host
+	idleTimeout time.Duration
+	dialer      net.Dialer
+}
+
+// upConn is one backend connection with its buffers.
+type upConn struct {
+	net.Conn
+	key   string
+	br    *bufio.Reader
+	bw    *bufio.Writer
+	since time.Time // idle since
+}
+
+func newUpstreamPool() *upstreamPool {
+	return &upstreamPool{
+		idle:        make(map[string][]*upConn),
+		maxIdle:     256,
+		idleTimeout: 90 * time.Second,
+		dialer:      net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second},
+	}
+}
+
+// get returns an idle connection to addr (reused = true) or dials one.
+func (p *upstreamPool) get(ctx context.Context, addr string, now time.Time) (*upConn, bool, error) {
+	p.mu.Lock()
+	for l := p.idle[addr]; len(l) > 0; l = p.idle[addr] {
+		c := l[len(l)-1]
+		l[len(l)-1] = nil
+		p.idle[addr] = l[:len(l)-1]
+		if now.Sub(c.since) < p.idleTimeout {
+			p.mu.Unlock()
+			return c, true, nil
+		}
+		_ = c.Close()
+	}
+	p.mu.Unlock()
+	nc, err := p.dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, false, err
+	}
+	return &upConn{Conn: nc, key: addr, br: bufio.NewReaderSize(nc, 4<<10), bw: bufio.NewWriterSize(nc, 4<<10)}, false, nil
+}
+
+// put keeps a connection whose last exchange ended cleanly.
+func (p *upstreamPool) put(c *upConn, now time.Time) {
+	c.since = now
+	p.mu.Lock()
+	if l := p.idle[c.key]; len(l) < p.maxIdle {
+		p.idle[c.key] = append(l, c)
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
+	_ = c.Close()
+}
+
+// closeIdle closes every idle connection (on shutdown).
+func (p *upstreamPool) closeIdle() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, l := range p.idle {
+		for _, c := range l {
+			_ = c.Close()
+		}
+		delete(p.idle, k)
+	}
+}
+
+// fastUpstream returns the fast path's pool, or nil when a custom upstream
+// transport is configured (its settings must apply to every call).
+func (s *Server) fastUpstream() *upstreamPool {
+	if s.cfg.UpstreamTransport != nil {
+		return nil
+	}
+	bp, ok := s.proxy.BufferPool.(*bufferPool)
+	if !ok {
+		return nil
+	}
+	bp.shutdownOnce.Do(func() { s.http.RegisterOnShutdown(bp.conns.closeIdle) })
+	return bp.conns
+}
+
+// fastEligible reports whether a call can take the fast path: no request
+// body, no protocol upgrade, plain HTTP, and a method the pooled call may
+// replay on a fresh connection when a kept one turns out closed (as
+// net/http's transport does).
+func fastEligible(rs *reqState, r *http.Request) bool {
+	if rs.target.Scheme != "http" || rs.target.Host == "" || r.Body != http.NoBody || r.ContentLength != 0 {
+		return false
+	}
+	if _, up := r.Header["Upgrade"]; up {
+		return false
+	}
+	switch upstreamMethod(rs, r) {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return false
+}
+
+func upstreamMethod(rs *reqState, r *http.Request) string {
+	if rs.integ.method != "" {
+		return rs.integ.method
+	}
+	return r.Method
+}
+
+// hopHeaders are removed in both directions (RFC 7230 6.1), as the reverse
+// proxy does.
+var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+func removeHopByHop(h http.Header) {
+	for _, f := range h["Connection"] {
+		for sf := range strings.SplitSeq(f, ",") {
+			if sf = textproto.TrimString(sf); sf != "" {
+				h.Del(sf)
+			}
+		}
+	}
+	for _, f := range hopHeaders {
+		delete(h, f)
+	}
+}
+
+// hasToken reports whether a comma-separated header value list holds token
+// (case-insensitive; parameters such as ";q=1" ignored).
+func hasToken(vs []string, token string) bool {
+	for _, v := range vs {
+		for t := range strings.SplitSeq(v, ",") {
+			if i := strings.IndexByte(t, ';'); i >= 0 {
+				t = t[:i]
+			}
+			if strings.EqualFold(textproto.TrimString(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reqWriteExclude are the headers the request line and Host cover, or that
+// a body-less request must not carry (as net/http's request writer).
+var reqWriteExclude = map[string]bool{"Host": true, "User-Agent": true, "Content-Length": true,
+	"Transfer-Encoding": true, "Trailer": true}
+
+// upstreamHeader builds the backend request's header exactly as rewrite
+// does after the reverse proxy's own clean-up.
+func (rs *reqState) upstreamHeader(r *http.Request) http.Header {
+	h := r.Header.Clone()
+	if h == nil {
+		h = make(http.Header)
+	}
+	removeHopByHop(h)
+	if hasToken(r.Header["Te"], "trailers") {
+		h["Te"] = []string{"trailers"}
+	}
+	delete(h, "Forwarded")
+	delete(h, "X-Forwarded-For")
+	delete(h, "X-Forwarded-Host")
+	delete(h, "X-Forwarded-Proto")
+	stripForgeable(h)
+	// httputil.ProxyRequest.SetXForwarded
+	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		h["X-Forwarded-For"] = []string{ip}
+	}
+	h["X-Forwarded-Host"] = []string{r.Host}
+	if r.TLS != nil {
+		h["X-Forwarded-Proto"] = []string{"https"}
+	} else {
+		h["X-Forwarded-Proto"] = []string{"http"}
+	}
+	for _, kv := range rs.headers {
+		h[kv[0]] = []string{kv[1]}
+	}
+	return h
+}
+
+// writeUpstreamRequest writes the request head (there is no body).
+func writeUpstreamRequest(bw *bufio.Writer, method string, u *url.URL, h http.Header) error {
+	bw.WriteString(method)
+	bw.WriteByte(' ')
+	bw.WriteString(u.RequestURI())
+	bw.WriteString(" HTTP/1.1\r\nHost: ")
+	bw.WriteString(u.Host)
+	bw.WriteString("\r\n")
+	if ua := h["User-Agent"]; len(ua) > 0 && ua[0] != "" {
+		bw.WriteString("User-Agent: ")
+		bw.WriteString(strings.NewReplacer("\n", " ", "\r", " ").Replace(ua[0]))
+		bw.WriteString("\r\n")
+	}
+	if err := h.WriteSubset(bw, reqWriteExclude); err != nil {
+		return err
+	}
+	bw.WriteString("\r\n")
+	return bw.Flush()
+}
+
+// aLongTimeAgo is a deadline that aborts any pending I/O at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// serveUpstream makes the call on the fast path and streams the answer.
+func (s *Server) serveUpstream(p *upstreamPool, rs *reqState, w http.ResponseWriter, r *http.Request, timeout time.Duration) {
+	u := rs.target
+	method := upstreamMethod(rs, r)
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "80")
+	}
+	h := rs.upstreamHeader(r)
+	ctx := r.Context()
+	deadline := rs.upstreamStart.Add(timeout)
+
+	var (
+		c    *upConn
+		resp *http.Response
+		err  error
+		stop func() bool
+	)
+	for {
+		var reused bool
+		dctx, cancel := context.WithDeadline(ctx, deadline)
+		c, reused, err = p.get(dctx, addr, rs.upstreamStart)
+		cancel()
+		if err != nil {
+			s.upstreamFailed(rs, w, r, err)
+			return
+		}
+		conn := c
+		// The client going away aborts the call, as the reverse proxy's
+		// request context would.
+		stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(aLongTimeAgo) })
+		_ = c.SetDeadline(deadline)
+		if err = writeUpstreamRequest(c.bw, method, u, h); err == nil {
+			resp, err = readUpstreamResponse(c.br, method, w)
+		}
+		if err == nil {
+			break
+		}
+		stop()
+		_ = c.Close()
+		// A kept connection the backend closed meanwhile: try again on
+		// another one (the method is replayable and there is no body).
+		if reused && ctx.Err() == nil && isStaleConnError(err) {
+			continue
+		}
+		s.upstreamFailed(rs, w, r, err)
+		return
+	}
+	keep := false
+	defer func() {
+		if !stop() || !keep {
+			_ = c.Close()
+			return
+		}
+		_ = c.SetDeadline(time.Time{})
+		p.put(c, s.now())
+	}()
+
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// No upgrade was asked for.
+		s.upstreamFailed(rs, w, r, errors.New("backend switched protocols without an upgrade request"))
+		return
+	}
+	removeHopByHop(resp.Header)
+	s.recordUpstream(rs, resp)
+	dst := w.Header()
+	for k, vv := range resp.Header {
+		dst[k] = append(dst[k], vv...)
+	}
+	announced := len(resp.Trailer)
+	if announced > 0 {
+		keys := make([]string, 0, announced)
+		for k := range resp.Trailer {
+			keys = append(keys, k)
+		}
+		dst.Add("Trailer", strings.Join(keys, ", "))
+	}
+	w.WriteHeader(resp.StatusCode)
+
+	flushEach := resp.ContentLength == -1
+	if !flushEach {
+		if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "text/event-stream" {
+			flushEach = true
+		}
+	}
+	rc := http.NewResponseController(w)
+	if flushEach {
+		_ = rc.Flush() // the head goes out before a slow first chunk
+	}
+	if err := copyBody(w, resp.Body, flushEach, rc, s.proxy.BufferPool); err != nil {
+		rs.rec.Error = "response body copy failed: " + err.Error()
+		panic(http.ErrAbortHandler) // as the reverse proxy: abort the response
+	}
+	_ = resp.Body.Close() // populates resp.Trailer
+	keep = !resp.Close
+	if len(resp.Trailer) > 0 {
+		_ = rc.Flush()
+	}
+	if len(resp.Trailer) == announced {
+		for k, vv := range resp.Trailer {
+			dst[k] = append(dst[k], vv...)
+		}
+		return
+	}
+	for k, vv := range resp.Trailer {
+		k = http.TrailerPrefix + k
+		dst[k] = append(dst[k], vv...)
+	}
+}
+
+// readUpstreamResponse reads the final response head, forwarding 1xx
+// informational responses to the client as the reverse proxy does.
+func readUpstreamResponse(br *bufio.Reader, method string, w http.ResponseWriter) (*http.Response, error) {
+	req := &http.Request{Method: method}
+	for {
+		resp, err := http.ReadResponse(br, req)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode < 100 || resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			return resp, nil
+		}
+		h := w.Header()
+		var added []string
+		for k, vv := range resp.Header {
+			if _, had := h[k]; !had {
+				added = append(added, k)
+			}
+			h[k] = append(h[k], vv...)
+		}
+		w.WriteHeader(resp.StatusCode)
+		for _, k := range added {
+			delete(h, k)
+		}
+	}
+}
+
+// copyBody copies a response body, flushing after each chunk when asked.
+func copyBody(w io.Writer, body io.Reader, flushEach bool, rc *http.ResponseController, bp httputil.BufferPool) error {
+	buf := bp.Get()
+	defer bp.Put(buf)
+	for {
+		n, rerr := body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return werr
+			}
+			if flushEach {
+				if ferr := rc.Flush(); ferr != nil {
+					return ferr
+				}
+			}
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+}
+
+// isStaleConnError reports whether a call on a kept connection failed the
+// way a connection the backend had already closed fails.
+func isStaleConnError(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// upstreamFailed answers a fast-path call that produced no response, as
+// proxyError does for the reverse proxy.
+func (s *Server) upstreamFailed(rs *reqState, w http.ResponseWriter, r *http.Request, err error) {
+	rs.rec.UpstreamLatency = s.now().Sub(rs.upstreamStart)
+	switch {
+	case r.Context().Err() != nil:
+		rs.rec.Error = "client closed the request: " + err.Error()
+		rs.sw.status = 499
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
+		rs.fail(w, errTimeout, "backend did not answer in time: "+err.Error())
+	default:
+		rs.fail(w, errBadGateway, "backend call failed: "+err.Error())
+	}
+}
