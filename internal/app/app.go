@@ -104,7 +104,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		Logger:             log.With("component", "edge"),
 		AccessLog:          accessLog,
 		Registry:           reg,
-		CRLSource:          truststores,
+		CRLSource:          crlSource(cfg, objs, truststores),
 		CRLSourceInStore:   cfg.S3 == "embedded",
 	})
 	if err != nil {

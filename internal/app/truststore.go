@@ -33,6 +33,31 @@ func domainHealth(gw *edge.Server) func(string) (apigw.DomainHealth, bool) {
 	}
 }
 
+// embeddedObjects is the embedded object store as the edge's CRL source. It
+// can stat an object (write sequence, version id and ETag: equal tags mean
+// equal bytes) without reading it, so a build re-reads a CRL only when a new
+// version was written.
+type embeddedObjects struct{ *objects.Store }
+
+var _ edge.ObjectStater = embeddedObjects{}
+
+func (e embeddedObjects) StatObject(ctx context.Context, bucket, key string) (string, error) {
+	v, _, err := e.Get(ctx, bucket, key, "", false)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d %s %s", v.Seq, v.VersionID, v.ETag), nil
+}
+
+// crlSource is where trustgate:crl objects are read: the same place as
+// truststores, with the embedded store's cheap stat.
+func crlSource(cfg Config, embedded *objects.Store, truststores apigw.ObjectGetter) edge.ObjectGetter {
+	if cfg.S3 == "embedded" {
+		return embeddedObjects{embedded}
+	}
+	return truststores
+}
+
 // truststoreSource is where s3:// truststore URIs are read from: the
 // embedded object store, or an external S3-compatible server.
 func truststoreSource(ctx context.Context, cfg Config, embedded *objects.Store) (apigw.ObjectGetter, error) {

@@ -22,6 +22,15 @@ type ObjectGetter interface {
 	GetObject(ctx context.Context, bucket, key, versionID string) (data []byte, gotVersionID string, err error)
 }
 
+// ObjectStater is optionally implemented by a CRL source that can tell which
+// version of an object is current without reading its bytes (the embedded
+// object store). A build then re-reads a CRL only when its tag changed,
+// instead of reading and hashing it at every store revision. Equal tags must
+// mean equal bytes.
+type ObjectStater interface {
+	StatObject(ctx context.Context, bucket, key string) (tag string, err error)
+}
+
 // DefaultCRLFetchTimeout bounds one read of a CRL from an external S3.
 const DefaultCRLFetchTimeout = 10 * time.Second
 
@@ -91,7 +100,10 @@ type crlEntry struct {
 type crlData struct {
 	sum     [32]byte
 	version string
-	crls    []*x509.RevocationList
+	// tag is the source's ObjectStater tag taken before the read ("" if
+	// none): while it stays the same, the bytes are not read again.
+	tag  string
+	crls []*x509.RevocationList
 	// readAt is when these bytes were first read.
 	readAt time.Time
 	// nextUpdates are the CRLs' nextUpdate times, earliest first.
@@ -239,14 +251,29 @@ func (m *crlManager) fetchOne(ctx context.Context, e *crlEntry) bool {
 	var (
 		data    []byte
 		version string
+		tag     string
 		err     = errNoCRLSource
 	)
 	if m.src != nil {
 		rctx, cancel := context.WithTimeout(ctx, m.timeout)
+		if st, ok := m.src.(ObjectStater); ok {
+			var serr error
+			// Taken before the read: a write in between makes the next
+			// stat differ and the CRL is read again, never the reverse.
+			if tag, serr = st.StatObject(rctx, e.bucket, e.key); serr != nil {
+				tag = ""
+			}
+			m.mu.Lock()
+			unchanged := tag != "" && e.good != nil && e.good.tag == tag
+			m.mu.Unlock()
+			if unchanged {
+				cancel()
+				return m.record(ctx, e, nil, nil, nil, "", "")
+			}
+		}
 		data, version, err = m.src.GetObject(rctx, e.bucket, e.key, "")
 		cancel()
 	}
-	at := m.now()
 	var sum [32]byte
 	var parsed []*x509.RevocationList
 	if err == nil {
@@ -258,7 +285,14 @@ func (m *crlManager) fetchOne(ctx context.Context, e *crlEntry) bool {
 			parsed, err = truststore.ParseCRLs(data)
 		}
 	}
+	return m.record(ctx, e, err, &sum, parsed, version, tag)
+}
 
+// record stores the outcome of a read of e: err, or the bytes' digest with
+// their parsed CRLs (nil parsed with a nil sum: unchanged, by tag; nil
+// parsed with a sum equal to the good copy's: unchanged, by content).
+func (m *crlManager) record(ctx context.Context, e *crlEntry, err error, sum *[32]byte, parsed []*x509.RevocationList, version, tag string) bool {
+	at := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e.fetching = false
@@ -289,10 +323,17 @@ func (m *crlManager) fetchOne(ctx context.Context, e *crlEntry) bool {
 	}
 	e.err = nil
 	e.lastSuccess = at
-	if e.good != nil && e.good.sum == sum {
+	if sum == nil || (e.good != nil && e.good.sum == *sum) {
+		if sum != nil && tag != "" && e.good.tag != tag {
+			// Same bytes under a new tag: remember it, so the next stat
+			// saves the read.
+			g := *e.good
+			g.tag = tag
+			e.good = &g
+		}
 		return false
 	}
-	nd := &crlData{sum: sum, version: version, crls: parsed, readAt: at}
+	nd := &crlData{sum: *sum, version: version, tag: tag, crls: parsed, readAt: at}
 	for _, c := range parsed {
 		if !c.NextUpdate.IsZero() {
 			nd.nextUpdates = append(nd.nextUpdates, c.NextUpdate)

@@ -435,3 +435,52 @@ func TestParseRevocation(t *testing.T) {
 		})
 	}
 }
+
+// statObjects is the embedded store with a stat, as app wires it, counting
+// full reads.
+type statObjects struct {
+	*objects.Store
+	reads atomic.Int64
+}
+
+func (s *statObjects) GetObject(ctx context.Context, bucket, key, versionID string) ([]byte, string, error) {
+	s.reads.Add(1)
+	return s.Store.GetObject(ctx, bucket, key, versionID)
+}
+
+func (s *statObjects) StatObject(ctx context.Context, bucket, key string) (string, error) {
+	v, _, err := s.Get(ctx, bucket, key, "", false)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d %s %s", v.Seq, v.VersionID, v.ETag), nil
+}
+
+// TestCRLStatSkipsUnchangedReads: with a source that can stat, builds that
+// follow unrelated writes do not read the CRL again; a new version is read.
+func TestCRLStatSkipsUnchangedReads(t *testing.T) {
+	var src *statObjects
+	c := newCRLFlow(t, func(cfg *Config) {
+		src = &statObjects{Store: objects.New(cfg.Store)}
+		cfg.CRLSource, cfg.CRLSourceInStore = src, true
+	})
+	c.putCRL("partner.crl", c.crl(t, 1, c.revoked))
+	c.setTags(map[string]string{TagCRL: "s3://crls/partner.crl"})
+	reads := src.reads.Load()
+	if reads != 1 {
+		t.Fatalf("%d reads to load the CRL, want 1", reads)
+	}
+	for range 5 {
+		c.h.mapping("api.example.com", c.h.id(), seedAPI, "DEV") // unrelated writes
+	}
+	if n := src.reads.Load(); n != reads {
+		t.Fatalf("%d more reads after unrelated writes, want 0", n-reads)
+	}
+	c.putCRL("partner.crl", c.crl(t, 2))
+	if n := src.reads.Load(); n != reads+1 {
+		t.Fatalf("%d reads after a new version, want 1", n-reads)
+	}
+	if r := c.h.get(c.h.client("api.example.com", clientOpts{cert: c.revoked}), crlURL); r.status != 200 {
+		t.Fatalf("after the new version: %d, want 200", r.status)
+	}
+}
