@@ -121,6 +121,10 @@ type builder struct {
 	prev   *Snapshot
 	next   *Snapshot
 	report buildReport
+	// tags are the tags of the domain record domainTLS last decoded (nil
+	// tagsOK: it did not decode it), so they are not decoded twice.
+	tags   map[string]string
+	tagsOK bool
 }
 
 // build reads the whole configuration in one consistent transaction and
@@ -155,13 +159,17 @@ func (b *builder) revocationConfig(name string, raw []byte, sum [32]byte) *revoc
 	if pd := b.prev.domains[name]; pd != nil && pd.recordSum == sum {
 		return pd.revocation
 	}
-	var rec struct {
-		Tags map[string]string `json:"tags"`
+	tags := b.tags
+	if !b.tagsOK {
+		var rec struct {
+			Tags map[string]string `json:"tags"`
+		}
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return nil // the TLS build fails closed on this record anyway
+		}
+		tags = rec.Tags
 	}
-	if err := json.Unmarshal(raw, &rec); err != nil {
-		return nil // the TLS build fails closed on this record anyway
-	}
-	rev, err := ParseRevocation(rec.Tags)
+	rev, err := ParseRevocation(tags)
 	switch {
 	case err != nil:
 		return &revocationConfig{err: err}
@@ -272,6 +280,7 @@ func (b *builder) buildDomains() error {
 			continue
 		}
 		recordSum := sha256.Sum256(kv.Value)
+		b.tags, b.tagsOK = nil, false
 		dt, failure, err := b.domainTLS(name, kv.Value, recordSum)
 		if err != nil {
 			return err
@@ -350,6 +359,7 @@ func (b *builder) domainTLS(name string, raw []byte, recordSum [32]byte) (*domai
 	if rec.Name == "" {
 		rec.Name = name
 	}
+	b.tags, b.tagsOK = rec.Tags, true
 	wantMTLS := rec.MutualTLS != nil && rec.MutualTLS.TruststoreURI != ""
 
 	certID := ""
