@@ -174,6 +174,9 @@ func TestCRLFailureModes(t *testing.T) {
 						t.Errorf("soft failures{%s} = %v, want 1", tc.reason, n)
 					}
 				}
+				if tc.name == "CRL from an issuer outside the truststore" && !hasWarning(st.Revocation.Warnings, truststore.WarnCRLUnknownIssuer) {
+					t.Errorf("warnings %v lack %s", st.Revocation.Warnings, truststore.WarnCRLUnknownIssuer)
+				}
 				if tc.msg != "" && !strings.Contains(st.Message(), tc.msg) {
 					t.Errorf("status message %q lacks %q", st.Message(), tc.msg)
 				}
@@ -482,5 +485,53 @@ func TestCRLStatSkipsUnchangedReads(t *testing.T) {
 	}
 	if r := c.h.get(c.h.client("api.example.com", clientOpts{cert: c.revoked}), crlURL); r.status != 200 {
 		t.Fatalf("after the new version: %d, want 200", r.status)
+	}
+}
+
+func hasWarning(ws []truststore.Warning, code string) bool {
+	for _, w := range ws {
+		if w.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDomainStatusMessage(t *testing.T) {
+	boom := errors.New("domain name api.example.com: certificate arn:x not found")
+	read := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	cases := []struct {
+		name string
+		st   DomainStatus
+		want []string
+	}{
+		{"healthy", DomainStatus{Serving: true}, nil},
+		{"stale", DomainStatus{Serving: true, Stale: true, Err: boom}, []string{"could not be applied", "certificate arn:x not found", "previous one is still served"}},
+		{"unavailable", DomainStatus{Err: boom}, []string{"cannot be served", "every TLS handshake"}},
+		{"bad tag", DomainStatus{Serving: true, Revocation: &RevocationStatus{ConfigErr: &TagError{Key: TagCRL, Message: "Invalid value for tag trustgate:crl."}}},
+			[]string{"trustgate:crl", "Every client certificate is refused"}},
+		{"stale CRL", DomainStatus{Serving: true, Revocation: &RevocationStatus{Sources: []CRLSourceStatus{
+			{URI: "s3://c/a.crl", Loaded: true, LastSuccess: read, Err: errors.New("connection refused")},
+			{URI: "s3://c/b.crl", Loaded: true, LastSuccess: read}}}},
+			[]string{"CRL s3://c/a.crl could not be refreshed (connection refused); the copy last read at 2026-01-02T03:04:05Z is still used."}},
+		{"never read, soft", DomainStatus{Serving: true, Revocation: &RevocationStatus{Soft: true, Sources: []CRLSourceStatus{
+			{URI: "s3://c/a.crl", Err: errors.New("NoSuchKey")}}}},
+			[]string{"CRL s3://c/a.crl could not be read (NoSuchKey)", "accepted without a revocation check (soft mode, crl_unavailable)"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.st.Message()
+			if len(tc.want) == 0 && got != "" {
+				t.Fatalf("message %q, want none", got)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("message %q lacks %q", got, w)
+				}
+			}
+			if strings.Contains(got, "b.crl") {
+				t.Errorf("message %q mentions a CRL that is fine", got)
+			}
+		})
 	}
 }
