@@ -45,9 +45,10 @@ var errNoCRLSource = errors.New("no CRL source is configured")
 // crlManager reads the CRL objects that domains name and keeps the last good
 // copy of each in memory. It is the only part of the edge that reads
 // objects, and it never does so on the handshake or request path:
-//   - with the embedded object store (inStore), every CRL is read again at
+//   - with the embedded object store (inStore), every CRL is checked at
 //     each snapshot build, which follows every store revision, so a new
-//     version is served as soon as the revision that wrote it;
+//     version is served as soon as the revision that wrote it (with an
+//     ObjectStater source only a changed object is read again);
 //   - with an external S3, a CRL is read at the first build that needs it,
 //     then polled by run at its refresh interval; a new version triggers a
 //     build through changed.
