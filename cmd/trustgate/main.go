@@ -75,6 +75,7 @@ func bind(fs *flag.FlagSet, c *app.Config) {
 	fs.StringVar(&c.PublicIP, "public-ip", c.PublicIP, "address DNS alias records to the gateway resolve to")
 	fs.StringVar(&c.Store, "store", c.Store, "bolt (embedded) or etcd")
 	fs.StringVar(&c.EtcdEndpoints, "etcd-endpoints", c.EtcdEndpoints, "comma-separated etcd endpoints for --store etcd")
+	fs.StringVar(&c.EtcdPrefix, "etcd-prefix", c.EtcdPrefix, "key prefix in etcd; nodes sharing it form one gateway")
 	fs.StringVar(&c.S3, "s3", c.S3, "where s3:// truststore URIs are read: embedded, or an S3-compatible URL")
 	fs.StringVar(&c.AccessLog, "access-log", c.AccessLog, "access log: stdout, off, or a file path")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")

@@ -90,52 +90,8 @@ func TestRestartKeepsEverything(t *testing.T) {
 	g := startGatewayIn(t, dataDir)
 	c := newClients(t, g)
 
-	imp, err := c.acm.ImportCertificate(ctx, &acm.ImportCertificateInput{Certificate: server.CertPEM, PrivateKey: server.KeyPEM})
-	if err != nil {
-		t.Fatal(err)
-	}
+	imp, put := configureSeed(t, c, backend.URL, server, partnerCA)
 	bucket := aws.String("partners-trust-store")
-	if _, err := c.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.s3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: bucket,
-		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}); err != nil {
-		t.Fatal(err)
-	}
-	put, err := c.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String("trusted_partners.pem"), Body: bytes.NewReader(partnerCA.CertPEM)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, err := c.gw.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("customer")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := c.gw.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: api.Id, ParentId: api.RootResourceId, PathPart: aws.String("{proxy+}")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.gw.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: api.Id, ResourceId: res.Id, HttpMethod: aws.String("ANY"), AuthorizationType: aws.String("NONE"),
-		RequestParameters: map[string]bool{"method.request.path.proxy": true}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.gw.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: api.Id, ResourceId: res.Id, HttpMethod: aws.String("ANY"),
-		Type: agtypes.IntegrationTypeHttpProxy, IntegrationHttpMethod: aws.String("ANY"), Uri: aws.String(backend.URL + "/{proxy}"),
-		RequestParameters: map[string]string{"integration.request.path.proxy": "method.request.path.proxy"}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.gw.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String("DEV")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.gw.CreateDomainName(ctx, &apigateway.CreateDomainNameInput{DomainName: aws.String("api.example.com"),
-		RegionalCertificateArn: imp.CertificateArn, SecurityPolicy: agtypes.SecurityPolicyTls12,
-		EndpointConfiguration:   &agtypes.EndpointConfiguration{Types: []agtypes.EndpointType{agtypes.EndpointTypeRegional}},
-		MutualTlsAuthentication: &agtypes.MutualTlsAuthenticationInput{TruststoreUri: aws.String("s3://partners-trust-store/trusted_partners.pem")}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.gw2.CreateApiMapping(ctx, &apigatewayv2.CreateApiMappingInput{DomainName: aws.String("api.example.com"),
-		ApiId: api.Id, ApiMappingKey: aws.String("c360"), Stage: aws.String("DEV")}); err != nil {
-		t.Fatal(err)
-	}
 
 	call := func(g *gateway) (int, string) {
 		t.Helper()
@@ -180,5 +136,93 @@ func TestRestartKeepsEverything(t *testing.T) {
 	}
 	if code, body := call(g); code != 200 || body != "customer /customer/42" {
 		t.Fatalf("after restart: %d %q", code, body)
+	}
+}
+
+// configureSeed runs the seed flow through the SDK: server certificate,
+// truststore in a versioned bucket, REST API with /{proxy+} to backend,
+// deployment DEV, mTLS domain api.example.com, mapping c360.
+func configureSeed(t *testing.T, c clients, backend string, server *testpki.Leaf, partnerCA *testpki.CA) (*acm.ImportCertificateOutput, *s3.PutObjectOutput) {
+	t.Helper()
+	ctx := context.Background()
+	imp, err := c.acm.ImportCertificate(ctx, &acm.ImportCertificateInput{Certificate: server.CertPEM, PrivateKey: server.KeyPEM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := aws.String("partners-trust-store")
+	if _, err := c.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.s3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: bucket,
+		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	put, err := c.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String("trusted_partners.pem"), Body: bytes.NewReader(partnerCA.CertPEM)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := c.gw.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("customer")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.gw.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: api.Id, ParentId: api.RootResourceId, PathPart: aws.String("{proxy+}")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.gw.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: api.Id, ResourceId: res.Id, HttpMethod: aws.String("ANY"), AuthorizationType: aws.String("NONE"),
+		RequestParameters: map[string]bool{"method.request.path.proxy": true}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.gw.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: api.Id, ResourceId: res.Id, HttpMethod: aws.String("ANY"),
+		Type: agtypes.IntegrationTypeHttpProxy, IntegrationHttpMethod: aws.String("ANY"), Uri: aws.String(backend + "/{proxy}"),
+		RequestParameters: map[string]string{"integration.request.path.proxy": "method.request.path.proxy"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.gw.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String("DEV")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.gw.CreateDomainName(ctx, &apigateway.CreateDomainNameInput{DomainName: aws.String("api.example.com"),
+		RegionalCertificateArn: imp.CertificateArn, SecurityPolicy: agtypes.SecurityPolicyTls12,
+		EndpointConfiguration:   &agtypes.EndpointConfiguration{Types: []agtypes.EndpointType{agtypes.EndpointTypeRegional}},
+		MutualTlsAuthentication: &agtypes.MutualTlsAuthenticationInput{TruststoreUri: aws.String("s3://partners-trust-store/trusted_partners.pem")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.gw2.CreateApiMapping(ctx, &apigatewayv2.CreateApiMappingInput{DomainName: aws.String("api.example.com"),
+		ApiId: api.Id, ApiMappingKey: aws.String("c360"), Stage: aws.String("DEV")}); err != nil {
+		t.Fatal(err)
+	}
+
+	return imp, put
+}
+
+// putTruststore uploads a new version of the seed's truststore object.
+func putTruststore(t *testing.T, c clients, pem []byte) {
+	t.Helper()
+	if _, err := c.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("partners-trust-store"),
+		Key: aws.String("trusted_partners.pem"), Body: bytes.NewReader(pem)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// latestVersion is the newest version id of the seed's truststore object.
+func latestVersion(t *testing.T, c clients) string {
+	t.Helper()
+	out, err := c.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("partners-trust-store"),
+		Key: aws.String("trusted_partners.pem")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.VersionId)
+}
+
+// waitFor polls cond until it holds, failing after 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond) // polling another process's state, bounded
 	}
 }

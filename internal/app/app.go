@@ -29,6 +29,7 @@ import (
 	"trustgate/internal/objects"
 	"trustgate/internal/store"
 	"trustgate/internal/store/bolt"
+	etcdstore "trustgate/internal/store/etcd"
 )
 
 // StoreFile is the bolt database inside the data directory.
@@ -263,8 +264,12 @@ func openStore(cfg Config) (store.Store, error) {
 			return nil, fmt.Errorf("creating data dir %s: %w", cfg.DataDir, err)
 		}
 		return bolt.Open(filepath.Join(cfg.DataDir, StoreFile))
+	case "etcd":
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		return etcdstore.Open(ctx, cfg.EtcdEndpoints, cfg.EtcdPrefix)
 	default:
-		return nil, fmt.Errorf("--store %s: not available in this build; use bolt", cfg.Store)
+		return nil, fmt.Errorf("--store %s: use bolt or etcd", cfg.Store)
 	}
 }
 

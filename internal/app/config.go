@@ -21,6 +21,7 @@ type Config struct {
 	PublicIP        string
 	Store           string
 	EtcdEndpoints   string
+	EtcdPrefix      string
 	S3              string
 	AccessLog       string // "stdout", "off", or a file path
 	LogLevel        string
@@ -38,6 +39,7 @@ func Default() Config {
 		PublicDomain:    "localhost",
 		PublicIP:        "127.0.0.1",
 		Store:           "bolt",
+		EtcdPrefix:      "/trustgate/",
 		S3:              "embedded",
 		AccessLog:       "stdout",
 		LogLevel:        "info",
@@ -79,6 +81,9 @@ func (c Config) Validate() error {
 	case "etcd":
 		if c.EtcdEndpoints == "" {
 			bad("etcd-endpoints", "required with --store etcd")
+		}
+		if !strings.HasPrefix(c.EtcdPrefix, "/") || !strings.HasSuffix(c.EtcdPrefix, "/") {
+			bad("etcd-prefix", "%q must start and end with /", c.EtcdPrefix)
 		}
 	default:
 		bad("store", "%q is neither bolt nor etcd", c.Store)
