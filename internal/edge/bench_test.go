@@ -223,3 +223,99 @@ func BenchmarkSnapshotBuild(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkLookupScale: the per-request lookups (SNI/Host -> domain, path ->
+// mapping, resource tree -> method) on a snapshot of 10 domains and one of
+// 10,000 domains, each with 10 mappings (100,000 in all), built by the real
+// snapshot builder. The two figures should stay close: every table is a
+// hash map.
+func BenchmarkLookupScale(b *testing.B) {
+	for _, n := range []int{10, 10000} {
+		b.Run(fmt.Sprintf("domains=%d", n), func(b *testing.B) {
+			snap := scaleSnapshot(b, n, 10)
+			hosts := make([]string, 64)
+			for i := range hosts {
+				hosts[i] = fmt.Sprintf("d%05d.scale.example", (i*7919)%n)
+			}
+			paths := []string{"/svc3/v1/items/42", "/svc9/v1/items/7", "/svc0/v1/items/1"}
+			rs := &reqState{}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				d := snap.lookupHost(hosts[i%len(hosts)])
+				if d == nil {
+					b.Fatal("no domain")
+				}
+				if err := rs.path.parse(paths[i%len(paths)]); err != nil {
+					b.Fatal(err)
+				}
+				m, k := d.mappings.lookup(&rs.path)
+				if m == nil || m.target == nil || m.target.deployment == nil {
+					b.Fatal("no mapping")
+				}
+				rs.params = rs.paramBuf[:0]
+				if node := m.target.deployment.root.match(&rs.path, k, &rs.params); node == nil || node.method("GET") == nil {
+					b.Fatal("no resource")
+				}
+			}
+		})
+	}
+}
+
+// scaleSnapshot builds a snapshot of n mTLS domains (one wildcard
+// certificate, one truststore) with perDomain mappings each over 100 APIs.
+func scaleSnapshot(b *testing.B, n, perDomain int) *Snapshot {
+	b.Helper()
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "state.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	serverCA := testpki.NewCA(b, "Server Root")
+	def := serverCA.Leaf(b, testpki.Server("*.execute-api.us-east-1.localhost"))
+	wc := serverCA.Leaf(b, testpki.Server("*.scale.example"))
+	srv, err := New(Config{Store: db, Region: testRegion, PublicDomain: testPublic, DefaultCertificate: def.TLSCertificate()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	partner := newPartner(b, "Partner")
+	const arn = "arn:aws:acm:us-east-1:0:certificate/wildcard"
+	_, err = db.Update(context.Background(), func(tx store.Tx) error {
+		for a := 0; a < 100; a++ {
+			api := fmt.Sprintf("api%07d", a)
+			_ = store.PutJSON(tx, model.RestAPIKey(api), model.RestAPI{ID: api})
+			_ = store.PutJSON(tx, model.DeploymentKey(api, "d1"), model.Deployment{ID: "d1", APIID: api, API: model.DeployedAPI{
+				Resources: []model.Resource{resource("/items", nil), resource("/items/{id}", map[string]*model.Method{"GET": mock(200, "")})}}})
+			_ = store.PutJSON(tx, model.StageKey(api, "S"), model.Stage{APIID: api, Name: "S", DeploymentID: "d1"})
+		}
+		_ = store.PutJSON(tx, model.CertKey("wildcard"), model.Certificate{ARN: arn,
+			CertificatePEM: string(wc.CertPEM), PrivateKeyPEM: model.Secret(wc.KeyPEM)})
+		for i := 0; i < n; i++ {
+			name := fmt.Sprintf("d%05d.scale.example", i)
+			_ = store.PutJSON(tx, model.DomainKey(name), model.DomainName{Name: name, CertificateARN: arn,
+				SecurityPolicy: model.PolicyTLS12, MutualTLS: &model.MutualTLS{TruststoreURI: "s3://t/p.pem", Truststore: partner.bundle}})
+			for m := 0; m < perDomain; m++ {
+				id := fmt.Sprintf("m%d", m)
+				if err := store.PutJSON(tx, model.MappingKey(name, id), model.APIMapping{ID: id, Key: fmt.Sprintf("svc%d/v1", m),
+					APIID: fmt.Sprintf("api%07d", (i+m)%100), Stage: "S"}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var snap *Snapshot
+	if _, err := db.View(context.Background(), func(tx store.Tx) error {
+		var err error
+		snap, _, err = srv.build(tx, emptySnapshot())
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	if len(snap.domains) != n {
+		b.Fatalf("%d domains built, want %d", len(snap.domains), n)
+	}
+	return snap
+}
