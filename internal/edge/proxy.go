@@ -492,11 +492,32 @@ func fastEligible(rs *reqState, r *http.Request) bool {
 	if _, up := r.Header["Upgrade"]; up {
 		return false
 	}
+	// Mapped header names come from configuration; one that is not a valid
+	// token takes the transport's path, which refuses it.
+	for _, kv := range rs.headers {
+		if !validHeaderName(kv[0]) {
+			return false
+		}
+	}
 	switch upstreamMethod(rs, r) {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
 		return true
 	}
 	return false
+}
+
+// validHeaderName reports whether name is a non-empty RFC 7230 token.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func upstreamMethod(rs *reqState, r *http.Request) string {
