@@ -91,7 +91,11 @@ type Server struct {
 	handshakeTimeout time.Duration
 	transport        *http.Transport
 	proxy            *httputil.ReverseProxy
-	http             *http.Server
+	// upstream holds the fast path's idle backend connections; nil when a
+	// custom UpstreamTransport is configured, whose settings must then
+	// apply to every call.
+	upstream *upstreamPool
+	http     *http.Server
 
 	defaultMetrics *telemetry.DomainMetrics
 	unknownMetrics *telemetry.DomainMetrics
@@ -150,6 +154,7 @@ func New(cfg Config) (*Server, error) {
 	s.defaultTLS = defaultTLSConfig(cfg.DefaultCertificate, s.ticketSecret)
 	if s.transport == nil {
 		s.transport = newTransport()
+		s.upstream = newUpstreamPool()
 	}
 	s.proxy = &httputil.ReverseProxy{
 		Rewrite:   s.rewrite,
@@ -309,6 +314,9 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	s.transport.CloseIdleConnections()
+	if s.upstream != nil {
+		s.upstream.closeIdle()
+	}
 	if ferr := s.accessLog.Flush(); ferr != nil && err == nil {
 		err = fmt.Errorf("flushing access log: %w", ferr)
 	}

@@ -40,7 +40,7 @@ func (s *Server) serveHTTPIntegration(rs *reqState, w http.ResponseWriter, r *ht
 		timeout = s.upstreamTimeout
 	}
 	rs.clientCtx = r.Context()
-	if up := s.fastUpstream(); up != nil && fastEligible(rs, r) {
+	if up := s.upstream; up != nil && fastEligible(rs, r) {
 		rs.upstreamStart = s.now()
 		s.serveUpstream(up, rs, w, r, timeout)
 		return
@@ -365,17 +365,13 @@ func stripForgeable(h http.Header) {
 	}
 }
 
-// bufferPool recycles the reverse proxy's copy buffers. It also carries the
-// fast path's backend connections (upstreamPool): it is the one value of
-// the proxy this file owns.
+// bufferPool recycles the reverse proxy's copy buffers.
 type bufferPool struct {
-	p            sync.Pool
-	conns        *upstreamPool
-	shutdownOnce sync.Once
+	p sync.Pool
 }
 
 func newBufferPool() *bufferPool {
-	bp := &bufferPool{conns: newUpstreamPool()}
+	bp := &bufferPool{}
 	bp.p.New = func() any { b := make([]byte, 32<<10); return &b }
 	return bp
 }
@@ -465,20 +461,6 @@ func (p *upstreamPool) closeIdle() {
 		}
 		delete(p.idle, k)
 	}
-}
-
-// fastUpstream returns the fast path's pool, or nil when a custom upstream
-// transport is configured (its settings must apply to every call).
-func (s *Server) fastUpstream() *upstreamPool {
-	if s.cfg.UpstreamTransport != nil {
-		return nil
-	}
-	bp, ok := s.proxy.BufferPool.(*bufferPool)
-	if !ok {
-		return nil
-	}
-	bp.shutdownOnce.Do(func() { s.http.RegisterOnShutdown(bp.conns.closeIdle) })
-	return bp.conns
 }
 
 // fastEligible reports whether a call can take the fast path: no request
