@@ -264,6 +264,11 @@ func (rs *reqState) recordVerdict(cv *connVerdict) {
 		rec.MTLS = telemetry.VerdictRejected
 	}
 	rec.MTLSReason = string(cv.verdict.Reason)
+	if cv.verdict.Trusted && cv.verdict.SoftFailure != "" {
+		// Let through by trustgate:crl-mode=soft: say which check was
+		// waived, so the log shows what hard mode would have refused.
+		rec.MTLSReason = string(cv.verdict.SoftFailure)
+	}
 	if c := rs.info.cert; c != nil {
 		rec.CertSubject = c.subject
 		rec.CertIssuer = c.issuer
