@@ -11,7 +11,11 @@
 // compares against to move a change from PENDING to INSYNC.
 //
 // Answers: the most specific zone containing the name is authoritative (AA);
-// names in no zone are REFUSED. NXDOMAIN and NODATA carry the zone's SOA in
+// names in no zone are REFUSED. Besides the hosted zones the server is
+// authoritative for the gateway's own names, execute-api.{region}.{public
+// domain}: each domain's regionalDomainName (d-{id}…) and each REST API's
+// default endpoint host answer with the public address, so a CNAME to a
+// regionalDomainName resolves as on AWS. NXDOMAIN and NODATA carry the zone's SOA in
 // the authority section with TTL min(SOA TTL, SOA MINIMUM) (RFC 2308).
 // Wildcards follow RFC 4592's closest-encloser rule; CNAMEs are chased
 // inside the zone; NS record sets below the apex are delegations answered

@@ -71,6 +71,7 @@ func (b *builder) build(ctx context.Context, st store.Store) (*snapshot, error) 
 		zones   []model.HostedZone
 		sets    []model.RecordSet
 		domains []model.DomainName
+		apis    []model.RestAPI
 	)
 	rev, err := st.View(ctx, func(tx store.Tx) error {
 		var err error
@@ -80,13 +81,69 @@ func (b *builder) build(ctx context.Context, st store.Store) (*snapshot, error) 
 		if sets, err = store.ListJSON[model.RecordSet](tx, model.PrefixRecordSets); err != nil {
 			return err
 		}
-		domains, err = store.ListJSON[model.DomainName](tx, model.PrefixDomains)
+		if domains, err = store.ListJSON[model.DomainName](tx, model.PrefixDomains); err != nil {
+			return err
+		}
+		apis, err = store.ListJSON[model.RestAPI](tx, model.PrefixRestAPIs)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading hosted zones: %w", err)
 	}
-	return b.assemble(rev, zones, sets, domains), nil
+	snap := b.assemble(rev, zones, sets, domains)
+	b.addGatewayZone(snap, domains, apis)
+	return snap, nil
+}
+
+// gatewayTTL is the TTL of the gateway's own names.
+const gatewayTTL = 60
+
+// addGatewayZone makes the server authoritative for the gateway's own names
+// under execute-api.{region}.{public-domain}: each custom domain's
+// regionalDomainName (d-{id}…) and each REST API's default endpoint host
+// ({apiId}…) answer with --public-ip, as AWS's names answer with its
+// endpoints. So a CNAME to a regionalDomainName resolves, and so does the
+// default endpoint. A hosted zone of that very name, if a user made one,
+// wins and this is skipped.
+func (b *builder) addGatewayZone(snap *snapshot, domains []model.DomainName, apis []model.RestAPI) {
+	pd := strings.TrimSuffix(strings.ToLower(b.publicDomain), ".")
+	apex := mdns.Fqdn("execute-api." + strings.ToLower(b.region) + "." + pd)
+	if _, taken := snap.zones[apex]; taken {
+		return
+	}
+	z := &zone{id: "gateway", name: apex, nodes: map[string]*node{}, ents: map[string]bool{}, cuts: map[string]bool{}}
+	ns1, ns2 := mdns.Fqdn("ns1."+pd), mdns.Fqdn("ns2."+pd)
+	hdr := func(name string, t uint16) mdns.RR_Header {
+		return mdns.RR_Header{Name: name, Rrtype: t, Class: mdns.ClassINET, Ttl: gatewayTTL}
+	}
+	z.soa = &mdns.SOA{Hdr: hdr(apex, mdns.TypeSOA), Ns: ns1, Mbox: mdns.Fqdn("hostmaster." + pd),
+		Serial: uint32(snap.rev), Refresh: 7200, Retry: 900, Expire: 1209600, Minttl: gatewayTTL}
+	top := z.node(apex)
+	top.sets[mdns.TypeSOA] = []mdns.RR{z.soa}
+	top.sets[mdns.TypeNS] = []mdns.RR{&mdns.NS{Hdr: hdr(apex, mdns.TypeNS), Ns: ns1}, &mdns.NS{Hdr: hdr(apex, mdns.TypeNS), Ns: ns2}}
+	add := func(label string) {
+		name := strings.ToLower(label) + "." + apex
+		if _, ok := mdns.IsDomainName(name); !ok {
+			return
+		}
+		n := z.node(name)
+		n.sets[mdns.TypeA] = []mdns.RR{}
+		n.sets[mdns.TypeAAAA] = []mdns.RR{}
+		if b.ipv4 != nil {
+			n.sets[mdns.TypeA] = []mdns.RR{&mdns.A{Hdr: hdr(name, mdns.TypeA), A: b.ipv4}}
+		}
+		if b.ipv6 != nil {
+			n.sets[mdns.TypeAAAA] = []mdns.RR{&mdns.AAAA{Hdr: hdr(name, mdns.TypeAAAA), AAAA: b.ipv6}}
+		}
+	}
+	for _, d := range domains {
+		add("d-" + d.ID)
+	}
+	for _, a := range apis {
+		add(a.ID)
+	}
+	z.finish()
+	snap.zones[apex] = z
 }
 
 // assemble builds the snapshot from records already read. Records that do
