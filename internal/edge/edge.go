@@ -95,7 +95,9 @@ type Server struct {
 	// custom UpstreamTransport is configured, whose settings must then
 	// apply to every call.
 	upstream *upstreamPool
-	http     *http.Server
+	http     *http.Server // h2, and the timeouts and limits of h1
+	h1       h1Conns
+	date     atomic.Pointer[dateText]
 
 	defaultMetrics *telemetry.DomainMetrics
 	unknownMetrics *telemetry.DomainMetrics
@@ -312,7 +314,16 @@ func (s *Server) Serve(ln net.Listener) error {
 // in-flight requests finish (bounded by ctx), then closes idle backend
 // connections and flushes the access log.
 func (s *Server) Shutdown(ctx context.Context) error {
+	var (
+		wg    sync.WaitGroup
+		h1err error
+	)
+	wg.Go(func() { h1err = s.h1.shutdown(ctx) })
 	err := s.http.Shutdown(ctx)
+	wg.Wait()
+	if err == nil {
+		err = h1err
+	}
 	s.transport.CloseIdleConnections()
 	if s.upstream != nil {
 		s.upstream.closeIdle()

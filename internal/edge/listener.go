@@ -34,8 +34,8 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 }
 
 // handshakeListener accepts TCP connections, runs each TLS handshake in its
-// own goroutine under the handshake timeout, and hands only completed TLS
-// connections to net/http. Failed handshakes are counted and logged here.
+// own goroutine under the handshake timeout, then serves HTTP/1.x on that
+// goroutine (the h1 loop) and hands h2 connections to net/http. Failed handshakes are counted and logged here.
 type handshakeListener struct {
 	net.Listener
 	s    *Server
@@ -126,6 +126,10 @@ func (l *handshakeListener) handshake(raw net.Conn) {
 	}
 	_ = raw.SetDeadline(time.Time{})
 	l.s.handshakeDone(tc, conn)
+	if conn.ConnectionState().NegotiatedProtocol != "h2" {
+		l.s.serveH1(conn, tc)
+		return
+	}
 	select {
 	case l.conns <- conn:
 	case <-l.done:
