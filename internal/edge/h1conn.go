@@ -190,7 +190,7 @@ func (c *h1Conn) serve() (hijacked bool) {
 		if c.w.hijacked {
 			return true
 		}
-		if err := c.w.finish(); err != nil || c.w.closeAfter || !c.body.drain() {
+		if err := c.w.finish(); err != nil || c.w.closeAfter || !c.body.finish() {
 			return false
 		}
 		c.state.Store(h1Idle)

@@ -10,6 +10,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // Reading HTTP/1.1 requests (RFC 9112) for the h1 loop. The parser is
@@ -377,37 +378,57 @@ func internMethod(m string) string {
 const maxDrain = 256 << 10
 
 // h1Body is a request body: Content-Length bytes, or chunked. It is reused
-// by the connection's requests.
+// by the connection's requests. The reverse proxy's transport may read it
+// from its own goroutine, even after the handler returned, so reads take
+// mu, and the loop closes the body (under mu) before it reads on.
 type h1Body struct {
+	mu        sync.Mutex
 	c         *h1Conn
-	remaining int64         // Content-Length bytes left
-	chunked   io.Reader     // the chunked decoder, nil for Content-Length
+	remaining int64     // Content-Length bytes left
+	chunked   io.Reader // the chunked decoder, nil for Content-Length
+	done      bool      // the body was read to its end
+	closed    bool      // the handler is over: reads fail
+	err       error     // a framing error: the connection cannot be reused
+	trailer   http.Header
+
+	// contMu guards the automatic 100 Continue, which a body read sends
+	// and a handler's own 1xx or final answer cancels (they may run on
+	// different goroutines, as net/http allows).
+	contMu    sync.Mutex
 	continueW *bufio.Writer // sends 100 Continue on the first read
 	// noContinue: the answer went out before 100 Continue, so the client
 	// may not send the body; the connection cannot be reused unless the
 	// handler read it.
 	noContinue bool
-	done       bool  // the body was read to its end
-	err        error // a framing error: the connection cannot be reused
-	trailer    http.Header
 }
 
-func (b *h1Body) reset() { *b = h1Body{} }
+// errBodyClosed is a read of a body after its handler returned.
+var errBodyClosed = errors.New("edge: read on a request body after its handler returned")
+
+func (b *h1Body) reset() {
+	b.c, b.remaining, b.chunked, b.done, b.closed, b.err, b.trailer = nil, 0, nil, false, false, nil, nil
+	b.continueW, b.noContinue = nil, false
+}
 
 func (b *h1Body) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, errBodyClosed
+	}
+	return b.read(p)
+}
+
+func (b *h1Body) read(p []byte) (int, error) {
 	if b.done {
 		return 0, io.EOF
 	}
 	if b.err != nil {
 		return 0, b.err
 	}
-	if w := b.continueW; w != nil {
-		b.continueW = nil
-		_, _ = w.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
-		if err := w.Flush(); err != nil {
-			b.err = err
-			return 0, err
-		}
+	if err := b.sendContinue(); err != nil {
+		b.err = err
+		return 0, err
 	}
 	if b.chunked != nil {
 		n, err := b.chunked.Read(p)
@@ -438,6 +459,31 @@ func (b *h1Body) Read(p []byte) (int, error) {
 		b.err = err
 	}
 	return n, err
+}
+
+// sendContinue sends the automatic 100 Continue, once, unless the
+// handler's answer cancelled it.
+func (b *h1Body) sendContinue() error {
+	b.contMu.Lock()
+	defer b.contMu.Unlock()
+	w := b.continueW
+	if w == nil {
+		return nil
+	}
+	b.continueW = nil
+	_, _ = w.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
+	return w.Flush()
+}
+
+// answered cancels the automatic 100 Continue for a handler's answer with
+// code; it reports whether the client may now never send the body.
+func (b *h1Body) answered(code int) bool {
+	b.contMu.Lock()
+	defer b.contMu.Unlock()
+	if b.continueW != nil && (code == http.StatusContinue || code >= 200) {
+		b.continueW, b.noContinue = nil, code != http.StatusContinue
+	}
+	return b.noContinue
 }
 
 // Close leaves the rest of the body to the connection, which drains or
@@ -478,16 +524,33 @@ func (b *h1Body) readTrailer() error {
 	}
 }
 
-// drain reads what the handler left of the body, up to maxDrain. It
-// reports whether the connection can serve another request.
-func (b *h1Body) drain() bool {
+// finish closes the body to the handler's goroutines and reads what they
+// left of it, up to maxDrain. It reports whether the connection can serve
+// another request.
+func (b *h1Body) finish() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
 	if b.c == nil || b.done {
 		return b.err == nil
 	}
-	if b.err != nil || b.continueW != nil || b.noContinue {
+	b.contMu.Lock()
+	waiting := b.continueW != nil || b.noContinue
+	b.contMu.Unlock()
+	if b.err != nil || waiting {
 		// A client still waiting for 100 Continue never sends the body.
 		return false
 	}
-	n, err := io.CopyN(io.Discard, b, maxDrain+1)
-	return errors.Is(err, io.EOF) && n <= maxDrain
+	var buf [4 << 10]byte
+	for n := 0; n <= maxDrain; {
+		m, err := b.read(buf[:])
+		n += m
+		if err == io.EOF {
+			return n <= maxDrain
+		}
+		if err != nil {
+			return false
+		}
+	}
+	return false
 }

@@ -56,21 +56,25 @@ func (w *h1Writer) WriteHeader(code int) {
 	if code < 100 || code > 999 {
 		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
 	}
-	if b := &w.c.body; b.continueW != nil && (code == http.StatusContinue || code >= 200) {
-		// A 100 Continue from the handler (the backend's, forwarded)
-		// replaces the automatic one; a final answer first means the
-		// client may never send the body.
-		b.continueW, b.noContinue = nil, code != http.StatusContinue
-		w.closeAfter = w.closeAfter || b.noContinue
-	}
 	if code < 200 && code != http.StatusSwitchingProtocols {
 		// An informational answer goes out at once with the current
-		// header.
+		// header. It may come from the reverse proxy's transport
+		// goroutine (the backend's 1xx), so it shares the automatic 100
+		// Continue's lock; a 100 from the handler replaces that one.
+		b := &w.c.body
+		b.answered(code)
+		b.contMu.Lock()
+		defer b.contMu.Unlock()
 		w.writeStatusLine(code)
 		w.writeFields(nil)
 		_, _ = w.c.bw.WriteString("\r\n")
 		_ = w.c.bw.Flush()
 		return
+	}
+	if w.c.body.answered(code) {
+		// Answered before 100 Continue: the client may never send the
+		// body, so the connection cannot go on.
+		w.closeAfter = true
 	}
 	w.wroteHeader, w.status = true, code
 	if cl := w.header["Content-Length"]; len(cl) > 0 {
