@@ -400,6 +400,9 @@ type h1Body struct {
 	// may not send the body; the connection cannot be reused unless the
 	// handler read it.
 	noContinue bool
+	// sentContinue: the automatic 100 went out; a handler's own 100 (the
+	// backend's, forwarded) is then not sent again.
+	sentContinue bool
 }
 
 // errBodyClosed is a read of a body after its handler returned.
@@ -407,7 +410,7 @@ var errBodyClosed = errors.New("edge: read on a request body after its handler r
 
 func (b *h1Body) reset() {
 	b.c, b.remaining, b.chunked, b.done, b.closed, b.err, b.trailer = nil, 0, nil, false, false, nil, nil
-	b.continueW, b.noContinue = nil, false
+	b.continueW, b.noContinue, b.sentContinue = nil, false, false
 }
 
 func (b *h1Body) Read(p []byte) (int, error) {
@@ -470,7 +473,7 @@ func (b *h1Body) sendContinue() error {
 	if w == nil {
 		return nil
 	}
-	b.continueW = nil
+	b.continueW, b.sentContinue = nil, true
 	_, _ = w.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 	return w.Flush()
 }

@@ -65,6 +65,9 @@ func (w *h1Writer) WriteHeader(code int) {
 		b.answered(code)
 		b.contMu.Lock()
 		defer b.contMu.Unlock()
+		if code == http.StatusContinue && b.sentContinue {
+			return // the client already has its 100 Continue
+		}
 		w.writeStatusLine(code)
 		w.writeFields(nil)
 		_, _ = w.c.bw.WriteString("\r\n")
