@@ -283,9 +283,11 @@ var statusLines = func() map[int]string {
 	return m
 }()
 
-// framingFields are written by the writer itself, never from the header.
-var framingFields = map[string]bool{"Content-Length": true, "Transfer-Encoding": true,
-	"Connection": true, "Trailer": false}
+// framingField reports the fields the writer sets itself, never from
+// the header.
+func framingField(k string) bool {
+	return k == "Content-Length" || k == "Transfer-Encoding" || k == "Connection"
+}
 
 // writeFields writes the header fields in name order, leaving out the
 // framing fields, trailer values, and names that are not tokens; CR and
@@ -293,7 +295,7 @@ var framingFields = map[string]bool{"Content-Length": true, "Transfer-Encoding":
 func (w *h1Writer) writeFields(skip []string) {
 	keys := w.keys[:0]
 	for k := range w.header {
-		if framingFields[k] || strings.HasPrefix(k, http.TrailerPrefix) || slices.Contains(skip, k) || !validHeaderName(k) {
+		if framingField(k) || strings.HasPrefix(k, http.TrailerPrefix) || slices.Contains(skip, k) || !validHeaderName(k) {
 			continue
 		}
 		keys = append(keys, k)

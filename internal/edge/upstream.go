@@ -144,19 +144,26 @@ func fastEligible(rs *reqState, r *http.Request) bool {
 	return false
 }
 
-// validHeaderName reports whether name is a non-empty RFC 7230 token.
+// validHeaderName reports whether name is a non-empty RFC 9110 token.
 func validHeaderName(name string) bool {
 	if name == "" {
 		return false
 	}
 	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+		if !tokenChar[name[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// tokenChar marks the bytes a token may hold (RFC 9110 5.6.2).
+var tokenChar = func() (t [256]bool) {
+	for c := 0x21; c < 0x7f; c++ {
+		t[c] = strings.IndexByte("\"(),/:;<=>?@[\\]{}", byte(c)) < 0
+	}
+	return t
+}()
 
 func upstreamMethod(rs *reqState, r *http.Request) string {
 	if rs.integ.method != "" {
@@ -199,15 +206,19 @@ func hasToken(vs []string, token string) bool {
 	return false
 }
 
-// notForwarded are the client header fields the backend request never
-// carries: hop-by-hop fields, what the request line and Host cover, what a
-// body-less request must not carry, and the forwarding fields the gateway
-// sets itself from what it saw.
-var notForwarded = map[string]bool{
-	"Connection": true, "Proxy-Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true,
-	"Proxy-Authorization": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
-	"Host": true, "Content-Length": true,
-	"Forwarded": true, "X-Forwarded-For": true, "X-Forwarded-Host": true, "X-Forwarded-Proto": true,
+// notForwarded reports the client header fields the backend request
+// never carries: hop-by-hop fields, what the request line and Host cover,
+// what a body-less request must not carry, and the forwarding fields the
+// gateway sets itself from what it saw.
+func notForwarded(k string) bool {
+	switch k {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+		"Host", "Content-Length",
+		"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto":
+		return true
+	}
+	return false
 }
 
 // forwarded reports whether the client's header field k goes to the
@@ -215,7 +226,7 @@ var notForwarded = map[string]bool{
 // one a client could use to claim an identity, and not replaced by a
 // mapped header.
 func (rs *reqState) forwarded(k string, connection []string) bool {
-	if notForwarded[k] || isForgeable(k) {
+	if notForwarded(k) || isForgeable(k) {
 		return false
 	}
 	for _, kv := range rs.headers {
