@@ -91,6 +91,7 @@ type Server struct {
 	handshakeTimeout time.Duration
 	transport        *http.Transport
 	proxy            *httputil.ReverseProxy
+	copyBufs         *bufferPool // body copy buffers, shared with the reverse proxy
 	// upstream holds the fast path's idle backend connections; nil when a
 	// custom UpstreamTransport is configured, whose settings must then
 	// apply to every call.
@@ -158,6 +159,7 @@ func New(cfg Config) (*Server, error) {
 		s.transport = newTransport()
 		s.upstream = newUpstreamPool()
 	}
+	s.copyBufs = newBufferPool()
 	s.proxy = &httputil.ReverseProxy{
 		Rewrite:   s.rewrite,
 		Transport: s.transport,
@@ -165,7 +167,7 @@ func New(cfg Config) (*Server, error) {
 		// flushed as each chunk arrives; one with a Content-Length is
 		// copied through the usual buffers, in fewer TLS records.
 		FlushInterval:  0,
-		BufferPool:     newBufferPool(),
+		BufferPool:     s.copyBufs,
 		ModifyResponse: s.modifyResponse,
 		ErrorHandler:   s.proxyError,
 		ErrorLog:       log.New(io.Discard, "", 0),

@@ -134,8 +134,7 @@ func (w *h1Writer) writeBody(p []byte) (int, error) {
 		if len(p) == 0 {
 			return 0, nil
 		}
-		var b [18]byte
-		_, _ = bw.Write(strconv.AppendInt(b[:0], int64(len(p)), 16))
+		_, _ = bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(len(p)), 16))
 		_, _ = bw.WriteString("\r\n")
 		n, err := bw.Write(p)
 		_, _ = bw.WriteString("\r\n")
@@ -237,9 +236,8 @@ func (w *h1Writer) sendHead() error {
 	case w.chunked:
 		_, _ = bw.WriteString("Transfer-Encoding: chunked\r\n")
 	case w.length >= 0 && w.status >= 200 && w.status != http.StatusNoContent:
-		var b [20]byte
 		_, _ = bw.WriteString("Content-Length: ")
-		_, _ = bw.Write(strconv.AppendInt(b[:0], w.length, 10))
+		_, _ = bw.Write(strconv.AppendInt(bw.AvailableBuffer(), w.length, 10))
 		_, _ = bw.WriteString("\r\n")
 	}
 	switch {
@@ -265,9 +263,8 @@ func (w *h1Writer) writeStatusLine(code int) {
 		_, _ = bw.WriteString(line)
 		return
 	}
-	var b [3]byte
 	_, _ = bw.WriteString("HTTP/1.1 ")
-	_, _ = bw.Write(strconv.AppendInt(b[:0], int64(code), 10))
+	_, _ = bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(code), 10))
 	_, _ = bw.WriteString(" ")
 	_, _ = bw.WriteString(http.StatusText(code))
 	_, _ = bw.WriteString("\r\n")

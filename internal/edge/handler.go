@@ -37,6 +37,7 @@ type reqState struct {
 	// proxy state
 	integ         *integrationBuild
 	target        *url.URL
+	targetURL     url.URL     // target's storage when built from a fixed base
 	headers       [][2]string // mapped backend headers
 	clientCtx     context.Context
 	upstreamStart time.Time

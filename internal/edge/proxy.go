@@ -38,6 +38,12 @@ func (s *Server) serveHTTPIntegration(rs *reqState, w http.ResponseWriter, r *ht
 		s.serveUpstream(up, rs, w, r, timeout)
 		return
 	}
+	if rs.target == &rs.targetURL {
+		// The transport may look at the URL after the handler returned
+		// and rs is recycled: give it a copy of its own.
+		t := rs.targetURL
+		rs.target = &t
+	}
 	ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), reqKey{}, rs), timeout)
 	defer cancel()
 	rs.upstreamStart = s.now()
@@ -136,8 +142,8 @@ func (rs *reqState) upstreamURL(ib *integrationBuild, r *http.Request) (*url.URL
 	}
 	var u *url.URL
 	if ib.base != nil {
-		c := *ib.base
-		u = &c
+		rs.targetURL = *ib.base
+		u = &rs.targetURL
 		esc := string(pb)
 		if strings.IndexByte(esc, '%') < 0 {
 			u.Path = esc
@@ -365,10 +371,15 @@ type bufferPool struct {
 }
 
 func newBufferPool() *bufferPool {
-	bp := &bufferPool{}
+	bp := new(bufferPool)
 	bp.p.New = func() any { b := make([]byte, 32<<10); return &b }
 	return bp
 }
 
 func (bp *bufferPool) Get() []byte  { return *bp.p.Get().(*[]byte) }
 func (bp *bufferPool) Put(b []byte) { bp.p.Put(&b) }
+
+// get and put are Get and Put without the allocation Put makes (the
+// fast path's own use).
+func (bp *bufferPool) get() *[]byte  { return bp.p.Get().(*[]byte) }
+func (bp *bufferPool) put(b *[]byte) { bp.p.Put(b) }

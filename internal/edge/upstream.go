@@ -376,7 +376,7 @@ func (s *Server) serveUpstream(p *upstreamPool, rs *reqState, w http.ResponseWri
 	if flushEach {
 		_ = rc.Flush() // the head goes out before a slow first chunk
 	}
-	if err := copyBody(w, &c.body, flushEach, rc, s.proxy.BufferPool); err != nil {
+	if err := copyBody(w, &c.body, flushEach, rc, s.copyBufs); err != nil {
 		rs.rec.Error = "response body copy failed: " + err.Error()
 		panic(http.ErrAbortHandler) // as the reverse proxy: abort the response
 	}
@@ -653,9 +653,10 @@ func (b *upBody) readTrailer() error {
 }
 
 // copyBody copies a response body, flushing after each chunk when asked.
-func copyBody(w io.Writer, body io.Reader, flushEach bool, rc *http.ResponseController, bp httputil.BufferPool) error {
-	buf := bp.Get()
-	defer bp.Put(buf)
+func copyBody(w io.Writer, body io.Reader, flushEach bool, rc *http.ResponseController, bp *bufferPool) error {
+	bufp := bp.get()
+	defer bp.put(bufp)
+	buf := *bufp
 	for {
 		n, rerr := body.Read(buf)
 		if n > 0 {
