@@ -52,6 +52,13 @@
 //
 // Handshakes are run by the package's own listener, one goroutine per
 // connection, bounded by the handshake timeout; failed handshakes are counted
-// and logged (access log) with their reason, before net/http sees the
-// connection.
+// and logged (access log) with their reason. An HTTP/1.x connection is then
+// served on that goroutine by the h1 loop (h1conn.go, h1request.go,
+// h1response.go), a strict RFC 9112 server built for the gateway's speed
+// (no per-request goroutine, context or header map); an h2 connection goes
+// to net/http's server. Both call the same ServeHTTP. What the h1 loop does
+// not do that net/http does: it does not watch the client while the
+// handler runs, so a client that disconnects while its request waits on the
+// backend is noticed when the answer is written (the call stays bounded by
+// the integration timeout); it never sniffs a Content-Type.
 package edge

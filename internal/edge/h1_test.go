@@ -314,3 +314,87 @@ func TestH1Shutdown(t *testing.T) {
 		t.Fatalf("Shutdown: %v", err)
 	}
 }
+
+// TestH1Upgrade: a protocol upgrade goes through the reverse proxy, which
+// hijacks the h1 connection and then relays bytes both ways.
+func TestH1Upgrade(t *testing.T) {
+	f := newSeedFlow(t)
+	be := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "echo" {
+			http.Error(w, "want Upgrade: echo", http.StatusBadRequest)
+			return
+		}
+		c, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		_ = brw.Flush()
+		_, _ = io.Copy(c, brw) // echo until the client closes
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = be.Serve(ln) }()
+	t.Cleanup(func() { be.Close() })
+	f.h.deploy("up", "S", false, resource("/up", map[string]*model.Method{
+		"GET": httpProxy("http://"+ln.Addr().String()+"/up", nil)}))
+	f.h.mapping("api.example.com", "up", "up", "S")
+
+	c, err := tls.Dial("tcp", f.h.addr, &tls.Config{ServerName: "api.example.com", RootCAs: f.h.serverCA.Pool(),
+		Certificates: []tls.Certificate{f.leaf.TLSCertificate()}, NextProtos: []string{"http/1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, "GET /up/up HTTP/1.1\r\nHost: api.example.com\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %d, want 101", resp.StatusCode)
+	}
+	if _, err := io.WriteString(c, "ping"); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(br, buf); err != nil || string(buf) != "ping" {
+		t.Fatalf("echo through the upgraded connection: %q, %v", buf, err)
+	}
+}
+
+// TestH1BadRequestBody: a request body the client botches is the client's
+// fault: 400 with the reason in the access log, never a 502 that blames
+// the backend.
+func TestH1BadRequestBody(t *testing.T) {
+	f, _ := rawFlow(t, map[string]string{"/post": "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"})
+	c, err := tls.Dial("tcp", f.h.addr, &tls.Config{ServerName: "api.example.com", RootCAs: f.h.serverCA.Pool(),
+		Certificates: []tls.Certificate{f.leaf.TLSCertificate()}, NextProtos: []string{"http/1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, "POST /raw/post HTTP/1.1\r\nHost: api.example.com\r\nTransfer-Encoding: chunked\r\n\r\n"+
+		"5\r\nhello\r\nzz\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusBadRequest || !resp.Close {
+		t.Fatalf("malformed chunked body: status %d, close %v; want 400 and close (log: %v)", resp.StatusCode, resp.Close, f.h.accessRecord(t, resp.Header.Get("X-Amzn-Requestid"))["error"])
+	}
+	rec := f.h.accessRecord(t, resp.Header.Get("X-Amzn-Requestid"))
+	if msg, _ := rec["error"].(string); !strings.Contains(msg, "reading the request body") {
+		t.Errorf("access log error %q does not say the body was at fault", msg)
+	}
+}

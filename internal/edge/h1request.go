@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Reading HTTP/1.1 requests (RFC 9112) for the h1 loop. The parser is
@@ -390,6 +391,9 @@ type h1Body struct {
 	closed    bool      // the handler is over: reads fail
 	err       error     // a framing error: the connection cannot be reused
 	trailer   http.Header
+	// failed is set with err, for readers that must not wait on mu (the
+	// reverse proxy's error handler).
+	failed atomic.Bool
 
 	// contMu guards the automatic 100 Continue, which a body read sends
 	// and a handler's own 1xx or final answer cancels (they may run on
@@ -408,7 +412,20 @@ type h1Body struct {
 // errBodyClosed is a read of a body after its handler returned.
 var errBodyClosed = errors.New("edge: read on a request body after its handler returned")
 
+func (b *h1Body) setErr(err error) {
+	b.err = err
+	b.failed.Store(true)
+}
+
+// bodyFailed reports whether a request body (an h1 one) broke off or was
+// malformed: the client's fault, not the backend's.
+func bodyFailed(body io.Reader) bool {
+	b, ok := body.(*h1Body)
+	return ok && b.failed.Load()
+}
+
 func (b *h1Body) reset() {
+	b.failed.Store(false)
 	b.c, b.remaining, b.chunked, b.done, b.closed, b.err, b.trailer = nil, 0, nil, false, false, nil, nil
 	b.continueW, b.noContinue, b.sentContinue = nil, false, false
 }
@@ -430,19 +447,19 @@ func (b *h1Body) read(p []byte) (int, error) {
 		return 0, b.err
 	}
 	if err := b.sendContinue(); err != nil {
-		b.err = err
+		b.setErr(err)
 		return 0, err
 	}
 	if b.chunked != nil {
 		n, err := b.chunked.Read(p)
 		if err == io.EOF {
 			if terr := b.readTrailer(); terr != nil {
-				b.err = terr
+				b.setErr(terr)
 				return n, terr
 			}
 			b.done = true
 		} else if err != nil {
-			b.err = err
+			b.setErr(err)
 		}
 		return n, err
 	}
@@ -459,7 +476,7 @@ func (b *h1Body) read(p []byte) (int, error) {
 		err = io.ErrUnexpectedEOF
 	}
 	if err != nil {
-		b.err = err
+		b.setErr(err)
 	}
 	return n, err
 }

@@ -221,7 +221,9 @@ func (w *h1Writer) sendHead() error {
 	if hasToken(h["Connection"], "close") {
 		w.closeAfter = true
 	}
-	if w.c.closing() {
+	if w.c.closing() || w.c.body.failed.Load() {
+		// Shutting down, or the request body broke off: the
+		// connection cannot go on after this answer.
 		w.closeAfter = true
 	}
 	w.writeStatusLine(w.status)

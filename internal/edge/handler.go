@@ -40,6 +40,7 @@ type reqState struct {
 	targetURL     url.URL     // target's storage when built from a fixed base
 	headers       [][2]string // mapped backend headers
 	clientCtx     context.Context
+	clientBody    io.Reader // the client's request body (the error handler sees the proxy's)
 	upstreamStart time.Time
 	query         url.Values // the request's query, parsed on first use
 }

@@ -32,7 +32,7 @@ func (s *Server) serveHTTPIntegration(rs *reqState, w http.ResponseWriter, r *ht
 	if timeout <= 0 {
 		timeout = s.upstreamTimeout
 	}
-	rs.clientCtx = r.Context()
+	rs.clientCtx, rs.clientBody = r.Context(), r.Body
 	if up := s.upstream; up != nil && fastEligible(rs, r) {
 		rs.upstreamStart = s.now()
 		s.serveUpstream(up, rs, w, r, timeout)
@@ -95,6 +95,8 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 		// The client went away; nobody reads an answer.
 		rs.rec.Error = "client closed the request: " + err.Error()
 		rs.sw.status = 499
+	case bodyFailed(rs.clientBody):
+		rs.fail(w, errBadRequest, "reading the request body: "+err.Error())
 	case errors.Is(r.Context().Err(), context.DeadlineExceeded):
 		rs.fail(w, errTimeout, "backend did not answer in time: "+err.Error())
 	default:
