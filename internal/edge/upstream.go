@@ -571,10 +571,25 @@ func (c *upConn) frame(method string, http10 bool) error {
 	default:
 		c.body.untilEOF, resp.close = true, true
 	}
-	removeHopByHop(h)
-	delete(h, "X-Amzn-Requestid")
-	delete(h, "X-Amz-Apigw-Id")
+	// One pass instead of removeHopByHop's deletes: a response head has
+	// few fields.
+	conn := h["Connection"]
+	for k := range h {
+		if hopByHop(k) || k == "X-Amzn-Requestid" || k == "X-Amz-Apigw-Id" || hasToken(conn, k) {
+			delete(h, k)
+		}
+	}
 	return nil
+}
+
+// hopByHop reports the fields removeHopByHop always removes.
+func hopByHop(k string) bool {
+	switch k {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
+	}
+	return false
 }
 
 // upBody reads a backend response body.
