@@ -271,6 +271,13 @@ func (c *h1Conn) parseTarget(target string) error {
 	if err != nil {
 		return badRequest("malformed request target")
 	}
+	if pu.Host != "" || pu.Scheme != "" {
+		// absolute-form (RFC 9112 3.2.2): an http(s) URI whose authority
+		// becomes the Host, so it gets the Host header's checks.
+		if sc := strings.ToLower(pu.Scheme); sc != "http" && sc != "https" || pu.Host == "" || !validHost(pu.Host) || pu.User != nil {
+			return badRequest("malformed absolute-form request target")
+		}
+	}
 	*u = *pu
 	return nil
 }

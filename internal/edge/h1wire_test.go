@@ -780,6 +780,21 @@ func TestH1Wire(t *testing.T) {
 			t.Fatalf("absolute form naming another host: answered %s, want a 4xx (421)", r)
 		}
 		t.Logf("absolute form naming another host: answered %d", r.StatusCode)
+
+		// An absolute form that is not an http(s) URI with a valid
+		// authority is not a request target this server serves: 400, and
+		// the connection ends (RFC 9112 §3.2.2, §3.2: its authority would
+		// be the Host, and an invalid Host is a 400).
+		for _, target := range []string{
+			"ftp://api.example.com" + smuggledPath,
+			"https://user@api.example.com" + smuggledPath,
+			"https://api.example.com%00x" + smuggledPath,
+			"https:" + smuggledPath,
+		} {
+			c = f.dial(t)
+			c.send(wireGet(target))
+			c.rejected(target, is400)
+		}
 	})
 
 	// A client that sends part of a request and shuts its side: the server
