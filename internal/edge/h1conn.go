@@ -43,7 +43,9 @@ type h1Conn struct {
 	req    http.Request
 	url    url.URL
 	header http.Header
+	fields headFields // the framing fields of the current head
 	vals   []string
+	hosts  []string // the head's Host values
 	line   []byte
 	body   h1Body
 	w      h1Writer

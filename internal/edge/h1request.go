@@ -78,7 +78,8 @@ func (c *h1Conn) readHead() error {
 
 	h := c.header
 	clear(h)
-	c.vals = c.vals[:0]
+	c.fields = 0
+	c.vals, c.hosts = c.vals[:0], c.hosts[:0]
 	for rest != "" {
 		line, rest, _ = strings.Cut(rest, "\n")
 		line = strings.TrimSuffix(line, "\r")
@@ -97,6 +98,12 @@ func (c *h1Conn) readHead() error {
 			return badRequest("invalid character in header " + name)
 		}
 		name = textproto.CanonicalMIMEHeaderKey(name)
+		if name == "Host" {
+			// Kept out of the header, as net/http does: it becomes r.Host.
+			c.hosts = append(c.hosts, value)
+			continue
+		}
+		c.fields |= requestField(name)
 		c.vals = append(c.vals, value)
 		v := c.vals[len(c.vals)-1 : len(c.vals) : len(c.vals)]
 		if old, ok := h[name]; ok {
@@ -113,7 +120,7 @@ func (c *h1Conn) readHead() error {
 // framed and routed.
 func (c *h1Conn) interpretHead(r *http.Request) error {
 	h := r.Header
-	hosts := h["Host"]
+	hosts := c.hosts
 	switch {
 	case len(hosts) > 1:
 		return badRequest("too many Host headers")
@@ -122,19 +129,28 @@ func (c *h1Conn) interpretHead(r *http.Request) error {
 	case len(hosts) == 1 && !validHost(hosts[0]):
 		return badRequest("malformed Host header")
 	}
-	delete(h, "Host")
 	r.Host = c.url.Host // absolute-form wins (RFC 9112 3.2.2)
 	if r.Host == "" && len(hosts) == 1 {
 		r.Host = hosts[0]
 	}
 
-	r.Close = shouldClose(r.ProtoMinor, h["Connection"])
+	var conn, te, cl []string
+	f := c.fields
+	if f&fieldConnection != 0 {
+		conn = h["Connection"]
+	}
+	r.Close = shouldClose(r.ProtoMinor, conn)
 	r.ContentLength = 0
 	r.Body = http.NoBody
 	c.body.reset()
 
-	te, hasTE := h["Transfer-Encoding"]
-	cl, hasCL := h["Content-Length"]
+	hasTE, hasCL := f&fieldTransferEncoding != 0, f&fieldContentLength != 0
+	if hasTE {
+		te = h["Transfer-Encoding"]
+	}
+	if hasCL {
+		cl = h["Content-Length"]
+	}
 	switch {
 	case hasTE && r.ProtoMinor == 0:
 		return badRequest("transfer encoding in an HTTP/1.0 request")
@@ -168,7 +184,8 @@ func (c *h1Conn) interpretHead(r *http.Request) error {
 			r.Body = &c.body
 		}
 	}
-	if e, ok := h["Expect"]; ok {
+	if f&fieldExpect != 0 {
+		e := h["Expect"]
 		if r.ProtoMinor == 0 || len(e) != 1 || !strings.EqualFold(e[0], "100-continue") {
 			return errExpectation
 		}
@@ -180,6 +197,24 @@ func (c *h1Conn) interpretHead(r *http.Request) error {
 		c.body.c = c
 	}
 	return nil
+}
+
+// fieldExpect marks an Expect field in a request head (see headFields).
+const fieldExpect = fieldDrop << 1
+
+// requestField says which of the fields interpretHead acts on name is.
+func requestField(name string) headFields {
+	switch name {
+	case "Connection":
+		return fieldConnection
+	case "Transfer-Encoding":
+		return fieldTransferEncoding
+	case "Content-Length":
+		return fieldContentLength
+	case "Expect":
+		return fieldExpect
+	}
+	return 0
 }
 
 // headBlock returns the request head up to and including its blank line.

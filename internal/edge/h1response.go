@@ -34,8 +34,9 @@ type h1Writer struct {
 	length      int64 // declared Content-Length, -1 for none
 	written     int64 // body bytes the handler wrote
 	pending     []byte
-	trailers    []string // declared trailer names, canonical
-	closeAfter  bool     // the connection ends after this response
+	trailers    []string  // declared trailer names, canonical
+	closeAfter  bool      // the connection ends after this response
+	now         time.Time // when the handler started (zero: unknown)
 }
 
 // pendingMax is how much body is held back to learn its length.
@@ -231,7 +232,7 @@ func (w *h1Writer) sendHead() error {
 	bw := w.c.bw
 	if _, ok := h["Date"]; !ok {
 		_, _ = bw.WriteString("Date: ")
-		_, _ = bw.WriteString(w.c.s.httpDate())
+		_, _ = bw.WriteString(w.c.s.httpDate(w.now))
 		_, _ = bw.WriteString("\r\n")
 	}
 	switch {
@@ -353,10 +354,12 @@ func (w *h1Writer) writeTrailers() {
 	}
 }
 
-// httpDate is the current time as a Date header value, formatted once
-// per second.
-func (s *Server) httpDate() string {
-	now := time.Now()
+// httpDate is the current time (now, unless zero) as a Date header
+// value, formatted once per second.
+func (s *Server) httpDate(now time.Time) string {
+	if now.IsZero() {
+		now = time.Now()
+	}
 	sec := now.Unix()
 	if d := s.date.Load(); d != nil && d.sec == sec {
 		return d.text

@@ -51,6 +51,9 @@ type reqState struct {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rs := s.reqs.Get().(*reqState)
 	rs.s, rs.start = s, s.now()
+	if hw, ok := w.(*h1Writer); ok {
+		hw.now = rs.start // for the Date field: one clock read fewer
+	}
 	rs.sw.ResponseWriter = w
 	rs.params = rs.paramBuf[:0]
 	info, _ := r.Context().Value(connKey{}).(*connInfo)
@@ -146,7 +149,7 @@ func (s *Server) serve(rs *reqState, w http.ResponseWriter, r *http.Request) {
 	}
 	rs.metrics = d.metrics
 	if d.tls.mtls {
-		cv := s.verdictFor(info, d, peerCertificates(r), s.now())
+		cv := s.verdictFor(info, d, peerCertificates(r), rs.start)
 		rs.recordVerdict(cv)
 		if !cv.verdict.Trusted {
 			rs.fail(w, errForbidden, cv.verdict.Message)
@@ -278,6 +281,7 @@ func (rs *reqState) recordVerdict(cv *connVerdict) {
 		rec.CertSerial = c.serial
 		rec.CertFingerprint = c.fingerprint
 		rec.CertNotAfter = c.notAfter
+		rec.CertJSON = c.logJSON
 	}
 }
 

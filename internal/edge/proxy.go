@@ -72,18 +72,18 @@ func (s *Server) rewrite(pr *httputil.ProxyRequest) {
 // modifyResponse records the backend's answer and keeps the gateway's own
 // request ids authoritative.
 func (s *Server) modifyResponse(resp *http.Response) error {
-	s.recordUpstream(resp.Request.Context().Value(reqKey{}).(*reqState), resp.StatusCode, resp.Header)
+	s.recordUpstream(resp.Request.Context().Value(reqKey{}).(*reqState), resp.StatusCode)
+	delete(resp.Header, "X-Amzn-Requestid")
+	delete(resp.Header, "X-Amz-Apigw-Id")
 	return nil
 }
 
-// recordUpstream records the backend's answer and drops its request ids.
-func (s *Server) recordUpstream(rs *reqState, status int, h http.Header) {
+// recordUpstream records the backend's answer (its head has come).
+func (s *Server) recordUpstream(rs *reqState, status int) {
 	lat := s.now().Sub(rs.upstreamStart)
 	rs.rec.UpstreamStatus = status
 	rs.rec.UpstreamLatency = lat
 	rs.metrics.Upstream(lat)
-	delete(h, "X-Amzn-Requestid")
-	delete(h, "X-Amz-Apigw-Id")
 }
 
 // proxyError answers a backend call that produced no response.

@@ -50,9 +50,40 @@ type upConn struct {
 	bw     *bufio.Writer
 	since  time.Time // idle since
 	header http.Header
+	fields headFields // which framing fields the last head had
 	line   []byte
 	resp   upResponse
 	body   upBody
+}
+
+// headFields marks the framing and hop-by-hop fields a response head
+// holds, noted while it is parsed, so that most heads (which have none but
+// Content-Length) need no further map lookups.
+type headFields uint8
+
+const (
+	fieldConnection headFields = 1 << iota
+	fieldTrailer
+	fieldTransferEncoding
+	fieldContentLength
+	fieldDrop // another field frame removes: hop-by-hop or a backend request id
+)
+
+func headField(name string) headFields {
+	switch name {
+	case "Connection":
+		return fieldConnection
+	case "Trailer":
+		return fieldTrailer | fieldDrop
+	case "Transfer-Encoding":
+		return fieldTransferEncoding | fieldDrop
+	case "Content-Length":
+		return fieldContentLength
+	case "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Upgrade",
+		"X-Amzn-Requestid", "X-Amz-Apigw-Id":
+		return fieldDrop
+	}
+	return 0
 }
 
 // maxUpstreamHead bounds a backend's response head (as the transport's
@@ -357,7 +388,7 @@ func (s *Server) serveUpstream(p *upstreamPool, rs *reqState, w http.ResponseWri
 		s.upstreamFailed(rs, w, r, errors.New("backend switched protocols without an upgrade request"))
 		return
 	}
-	s.recordUpstream(rs, resp.status, c.header)
+	s.recordUpstream(rs, resp.status) // frame dropped the backend's request ids
 	dst := w.Header()
 	for k, vv := range c.header {
 		if old, ok := dst[k]; ok {
@@ -495,6 +526,7 @@ func (c *upConn) readHead(method string) error {
 
 	h := c.header
 	clear(h)
+	c.fields = 0
 	vals := make([]string, 0, strings.Count(rest, "\n"))
 	for rest != "" {
 		line, rest, _ = strings.Cut(rest, "\n")
@@ -508,6 +540,7 @@ func (c *upConn) readHead(method string) error {
 		}
 		value = strings.Trim(value, " \t")
 		name = textproto.CanonicalMIMEHeaderKey(name)
+		c.fields |= headField(name)
 		vals = append(vals, value)
 		if old, ok := h[name]; ok {
 			h[name] = append(old, value)
@@ -521,18 +554,29 @@ func (c *upConn) readHead(method string) error {
 // frame decides how the response body is delimited (RFC 9112 6.3) and
 // removes the hop-by-hop fields and the backend's own request ids.
 func (c *upConn) frame(method string, http10 bool) error {
-	h, resp := c.header, &c.resp
-	resp.close = http10 && !hasToken(h["Connection"], "keep-alive") || hasToken(h["Connection"], "close")
+	h, resp, f := c.header, &c.resp, c.fields
+	var conn, te, cl []string
+	if f&fieldConnection != 0 {
+		conn = h["Connection"]
+	}
+	resp.close = http10 && !hasToken(conn, "keep-alive") || hasToken(conn, "close")
 	c.body = upBody{c: c}
-	for _, v := range h["Trailer"] {
-		for name := range strings.SplitSeq(v, ",") {
-			if name = textproto.TrimString(name); name != "" {
-				resp.announced = append(resp.announced, textproto.CanonicalMIMEHeaderKey(name))
+	if f&fieldTrailer != 0 {
+		for _, v := range h["Trailer"] {
+			for name := range strings.SplitSeq(v, ",") {
+				if name = textproto.TrimString(name); name != "" {
+					resp.announced = append(resp.announced, textproto.CanonicalMIMEHeaderKey(name))
+				}
 			}
 		}
 	}
-	te, hasTE := h["Transfer-Encoding"]
-	cl, hasCL := h["Content-Length"]
+	hasTE, hasCL := f&fieldTransferEncoding != 0, f&fieldContentLength != 0
+	if hasTE {
+		te = h["Transfer-Encoding"]
+	}
+	if hasCL {
+		cl = h["Content-Length"]
+	}
 	noBody := method == http.MethodHead || resp.status < 200 || resp.status == http.StatusNoContent ||
 		resp.status == http.StatusNotModified
 	switch {
@@ -564,16 +608,20 @@ func (c *upConn) frame(method string, http10 bool) error {
 		if n < 0 {
 			return fmt.Errorf("malformed backend response: invalid Content-Length %q", cl)
 		}
-		h["Content-Length"] = cl[:1]
+		if len(cl) > 1 {
+			h["Content-Length"] = cl[:1]
+		}
 		resp.length = n
 		c.body.remaining = n
 		c.body.done = n == 0
 	default:
 		c.body.untilEOF, resp.close = true, true
 	}
-	// One pass instead of removeHopByHop's deletes: a response head has
-	// few fields.
-	conn := h["Connection"]
+	// One pass instead of removeHopByHop's deletes (a response head has
+	// few fields), and none when nothing is to go.
+	if f&(fieldConnection|fieldDrop) == 0 {
+		return nil
+	}
 	for k := range h {
 		if hopByHop(k) || k == "X-Amzn-Requestid" || k == "X-Amz-Apigw-Id" || hasToken(conn, k) {
 			delete(h, k)

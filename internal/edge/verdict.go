@@ -58,10 +58,13 @@ type certInfo struct {
 	notBeforeText string
 	notAfterText  string
 	pem           string
+	// logJSON is the access log's encoding of the fields above, made once
+	// for every request on the connection.
+	logJSON []byte
 }
 
 func newCertInfo(c *x509.Certificate) *certInfo {
-	return &certInfo{
+	ci := &certInfo{
 		subject:       truststore.DNString(c.Subject),
 		issuer:        truststore.DNString(c.Issuer),
 		serial:        truststore.SerialHex(c.SerialNumber),
@@ -72,6 +75,8 @@ func newCertInfo(c *x509.Certificate) *certInfo {
 		notAfterText:  truststore.OpenSSLTime(c.NotAfter),
 		pem:           string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})),
 	}
+	ci.logJSON = telemetry.AppendCertFields(nil, ci.subject, ci.issuer, ci.serial, ci.fingerprint, ci.notAfter)
+	return ci
 }
 
 // connVerdict is a verdict cached on a connection.

@@ -57,6 +57,10 @@ type AccessRecord struct {
 	CertSerial      string
 	CertFingerprint string // lower-case hex SHA-256 of the DER
 	CertNotAfter    time.Time
+	// CertJSON, when set, is what AppendCertFields made of the five Cert
+	// fields above, and is written in their place: the requests of one
+	// connection share a certificate, so the edge encodes it once.
+	CertJSON []byte
 
 	MTLS       string // VerdictNone, VerdictTrusted or VerdictRejected
 	MTLSReason string // machine-readable reason, e.g. "unknown_issuer"
@@ -94,19 +98,30 @@ func (r *AccessRecord) AppendJSON(b []byte) []byte {
 	b = appendMillis(b, r.UpstreamLatency)
 	b = append(b, `,"bytesOut":`...)
 	b = strconv.AppendInt(b, r.BytesOut, 10)
-	b = appendField(b, "certSubject", r.CertSubject)
-	b = appendField(b, "certIssuer", r.CertIssuer)
-	b = appendField(b, "certSerial", r.CertSerial)
-	b = appendField(b, "certSha256", r.CertFingerprint)
-	b = append(b, `,"certNotAfter":"`...)
-	if !r.CertNotAfter.IsZero() {
-		b = r.CertNotAfter.UTC().AppendFormat(b, time.RFC3339)
+	if r.CertJSON != nil {
+		b = append(b, r.CertJSON...)
+	} else {
+		b = AppendCertFields(b, r.CertSubject, r.CertIssuer, r.CertSerial, r.CertFingerprint, r.CertNotAfter)
 	}
-	b = append(b, '"')
 	b = appendField(b, "mtls", r.MTLS)
 	b = appendField(b, "mtlsReason", r.MTLSReason)
 	b = appendField(b, "error", r.Error)
 	return append(b, '}')
+}
+
+// AppendCertFields appends the client-certificate fields of a record
+// (certSubject to certNotAfter, each after a comma) as AppendJSON writes
+// them; the result may be kept in AccessRecord.CertJSON.
+func AppendCertFields(b []byte, subject, issuer, serial, fingerprint string, notAfter time.Time) []byte {
+	b = appendField(b, "certSubject", subject)
+	b = appendField(b, "certIssuer", issuer)
+	b = appendField(b, "certSerial", serial)
+	b = appendField(b, "certSha256", fingerprint)
+	b = append(b, `,"certNotAfter":"`...)
+	if !notAfter.IsZero() {
+		b = notAfter.UTC().AppendFormat(b, time.RFC3339)
+	}
+	return append(b, '"')
 }
 
 func appendField(b []byte, key, val string) []byte {

@@ -72,6 +72,22 @@ func TestAppendJSONDecodes(t *testing.T) {
 	}
 }
 
+// A connection's pre-encoded certificate fields give the very line the
+// fields themselves give.
+func TestAppendJSONCertFields(t *testing.T) {
+	r := sampleRecord()
+	r.CertSubject = "CN=a \"quoted\"\npartner"
+	want := string(r.AppendJSON(nil))
+	r.CertJSON = AppendCertFields(nil, r.CertSubject, r.CertIssuer, r.CertSerial, r.CertFingerprint, r.CertNotAfter)
+	if got := string(r.AppendJSON(nil)); got != want {
+		t.Errorf("with CertJSON:\n%s\nwant\n%s", got, want)
+	}
+	empty := &AccessRecord{CertJSON: AppendCertFields(nil, "", "", "", "", time.Time{})}
+	if got, want := string(empty.AppendJSON(nil)), string((&AccessRecord{}).AppendJSON(nil)); got != want {
+		t.Errorf("empty certificate fields:\n%s\nwant\n%s", got, want)
+	}
+}
+
 func TestAppendStringHostile(t *testing.T) {
 	tests := []struct {
 		name, in, want string
@@ -228,6 +244,19 @@ func TestMetrics(t *testing.T) {
 
 func BenchmarkAccessRecordEncode(b *testing.B) {
 	r := sampleRecord()
+	buf := make([]byte, 0, 2048)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = r.AppendJSON(buf[:0])
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+// BenchmarkAccessRecordEncodeCertJSON is a record as the edge logs it: the
+// certificate fields encoded once per connection.
+func BenchmarkAccessRecordEncodeCertJSON(b *testing.B) {
+	r := sampleRecord()
+	r.CertJSON = AppendCertFields(nil, r.CertSubject, r.CertIssuer, r.CertSerial, r.CertFingerprint, r.CertNotAfter)
 	buf := make([]byte, 0, 2048)
 	b.ReportAllocs()
 	for b.Loop() {
