@@ -93,7 +93,7 @@ func (c *h1Conn) readHead() error {
 		if !ok || !validHeaderName(name) {
 			return badRequest("malformed header line")
 		}
-		value = strings.Trim(value, " \t")
+		value = trimOWS(value)
 		if !validFieldValue(value) {
 			return badRequest("invalid character in header " + name)
 		}
@@ -574,7 +574,7 @@ func (b *h1Body) readTrailer() error {
 			return nil
 		}
 		name, value, ok := strings.Cut(s, ":")
-		value = strings.Trim(value, " \t")
+		value = trimOWS(value)
 		if !ok || !validHeaderName(name) || !validFieldValue(value) {
 			return badRequest("malformed trailer")
 		}

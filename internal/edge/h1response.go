@@ -262,8 +262,8 @@ func (w *h1Writer) sendHead() error {
 
 func (w *h1Writer) writeStatusLine(code int) {
 	bw := w.c.bw
-	if line, ok := statusLines[code]; ok {
-		_, _ = bw.WriteString(line)
+	if code < len(statusLines) && statusLines[code] != "" {
+		_, _ = bw.WriteString(statusLines[code])
 		return
 	}
 	_, _ = bw.WriteString("HTTP/1.1 ")
@@ -274,8 +274,7 @@ func (w *h1Writer) writeStatusLine(code int) {
 }
 
 // statusLines are the status lines of the common answers.
-var statusLines = func() map[int]string {
-	m := make(map[int]string)
+var statusLines = func() (m [600]string) {
 	for _, c := range []int{100, 101, 103, 200, 201, 202, 204, 206, 301, 302, 303, 304, 307, 308,
 		400, 401, 403, 404, 405, 409, 413, 421, 429, 431, 500, 501, 502, 503, 504, 505} {
 		m[c] = "HTTP/1.1 " + strconv.Itoa(c) + " " + http.StatusText(c) + "\r\n"
@@ -314,6 +313,10 @@ func (w *h1Writer) writeFields(skip []string) {
 }
 
 func writeFieldValue(bw *bufio.Writer, v string) {
+	if plainFieldValue(v) {
+		_, _ = bw.WriteString(v)
+		return
+	}
 	v = textproto.TrimString(v)
 	for {
 		i := strings.IndexAny(v, "\r\n")
@@ -325,6 +328,38 @@ func writeFieldValue(bw *bufio.Writer, v string) {
 		_ = bw.WriteByte(' ')
 		v = v[i+1:]
 	}
+}
+
+// plainFieldValue reports whether v goes out as it is: no CR or LF, and
+// nothing for textproto.TrimString to trim (most values).
+func plainFieldValue(v string) bool {
+	if v == "" {
+		return true
+	}
+	if asciiSpace(v[0]) || asciiSpace(v[len(v)-1]) {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\r' || v[i] == '\n' {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiSpace is textproto's notion of space.
+func asciiSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
+
+// trimOWS removes the optional whitespace (spaces and tabs, RFC 9110 5.6.3)
+// around a field value.
+func trimOWS(v string) string {
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = v[:len(v)-1]
+	}
+	return v
 }
 
 // writeTrailers writes declared trailers and TrailerPrefix ones.

@@ -538,7 +538,7 @@ func (c *upConn) readHead(method string) error {
 		if !ok || !validHeaderName(name) || line[0] == ' ' || line[0] == '\t' {
 			return fmt.Errorf("malformed backend response header line %q", line)
 		}
-		value = strings.Trim(value, " \t")
+		value = trimOWS(value)
 		name = textproto.CanonicalMIMEHeaderKey(name)
 		c.fields |= headField(name)
 		vals = append(vals, value)
@@ -711,7 +711,7 @@ func (b *upBody) readTrailer() error {
 		if b.trailer == nil {
 			b.trailer = make(http.Header)
 		}
-		b.trailer.Add(name, strings.Trim(value, " \t"))
+		b.trailer.Add(name, trimOWS(value))
 	}
 }
 
