@@ -43,6 +43,7 @@ type reqState struct {
 	clientCtx     context.Context
 	clientBody    io.Reader // the client's request body (the error handler sees the proxy's)
 	upstreamStart time.Time
+	upstreamHead  time.Time  // when the backend's response head came
 	query         url.Values // the request's query, parsed on first use
 }
 

@@ -80,7 +80,8 @@ func (s *Server) modifyResponse(resp *http.Response) error {
 
 // recordUpstream records the backend's answer (its head has come).
 func (s *Server) recordUpstream(rs *reqState, status int) {
-	lat := s.now().Sub(rs.upstreamStart)
+	rs.upstreamHead = s.now()
+	lat := rs.upstreamHead.Sub(rs.upstreamStart)
 	rs.rec.UpstreamStatus = status
 	rs.rec.UpstreamLatency = lat
 	rs.metrics.Upstream(lat)

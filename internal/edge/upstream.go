@@ -380,7 +380,10 @@ func (s *Server) serveUpstream(p *upstreamPool, rs *reqState, w http.ResponseWri
 			_ = c.Close()
 			return
 		}
-		p.put(c, s.now())
+		// Idle since the head came, as far as the pool knows: a
+		// connection that streamed for a long time is only redialled
+		// sooner, and the clock is not read once more.
+		p.put(c, rs.upstreamHead)
 	}()
 
 	if resp.status == http.StatusSwitchingProtocols {
