@@ -49,6 +49,7 @@ type h1Conn struct {
 	line   []byte
 	body   h1Body
 	w      h1Writer
+	rdl    time.Time // the read deadline the loop armed (zero: none)
 
 	// state is h1Idle while waiting for a request, h1Active while serving
 	// one, h1Closed once Shutdown (or the loop) closed it.
@@ -166,7 +167,7 @@ func (c *h1Conn) serve() (hijacked bool) {
 	s := c.s
 	idle := s.http.ReadHeaderTimeout // the first request comes at once
 	for {
-		_ = c.raw.SetReadDeadline(time.Now().Add(idle))
+		c.armRead(time.Now().Add(idle), deadlineSlack(idle))
 		if _, err := c.br.Peek(1); err != nil {
 			return false
 		}
@@ -175,7 +176,7 @@ func (c *h1Conn) serve() (hijacked bool) {
 		}
 		if buf, _ := c.br.Peek(c.br.Buffered()); headEnd(buf) < 0 {
 			// Slow headers get the read-header timeout from here.
-			_ = c.raw.SetReadDeadline(time.Now().Add(s.http.ReadHeaderTimeout))
+			c.armRead(time.Now().Add(s.http.ReadHeaderTimeout), deadlineSlack(s.http.ReadHeaderTimeout))
 		}
 		err := c.readHead()
 		if err != nil {
@@ -183,7 +184,8 @@ func (c *h1Conn) serve() (hijacked bool) {
 			return false
 		}
 		if c.req.Body != http.NoBody {
-			_ = c.raw.SetReadDeadline(time.Time{}) // bodies may be slow
+			c.rdl = time.Time{}
+			_ = c.raw.SetReadDeadline(c.rdl) // bodies may be slow
 		}
 		c.w.reset(c.req.Method == http.MethodHead, c.req.Close || c.closing())
 		if !c.run() {
@@ -200,6 +202,28 @@ func (c *h1Conn) serve() (hijacked bool) {
 			return false
 		}
 		idle = s.http.IdleTimeout
+	}
+}
+
+// deadlineSlack is how much later than asked a lazily armed timeout may
+// fire: 1/64 of it, at most a second.
+func deadlineSlack(d time.Duration) time.Duration { return min(d/64, time.Second) }
+
+// lazyDeadline reports whether a deadline armed at armed must be moved for
+// a timeout due at want: it stays while it lies in [want, want+slack]. On a
+// busy keep-alive connection a deadline armed at want+slack then lasts for
+// many requests, so the runtime's timer is changed about once per slack
+// instead of once per request (each change takes a clock read and a timer
+// update); the timeout fires no earlier than asked and at most slack later.
+func lazyDeadline(armed, want time.Time, slack time.Duration) bool {
+	return armed.IsZero() || want.After(armed) || armed.Sub(want) > slack
+}
+
+// armRead makes the connection's read deadline fall in [want, want+slack].
+func (c *h1Conn) armRead(want time.Time, slack time.Duration) {
+	if lazyDeadline(c.rdl, want, slack) {
+		c.rdl = want.Add(slack)
+		_ = c.raw.SetReadDeadline(c.rdl)
 	}
 }
 

@@ -173,7 +173,8 @@ func (w *h1Writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, errors.New("edge: hijack after the response head was sent")
 	}
 	w.hijacked = true
-	_ = w.c.raw.SetDeadline(time.Time{}) // the loop's deadlines are not the handler's
+	w.c.rdl = time.Time{}
+	_ = w.c.raw.SetDeadline(w.c.rdl) // the loop's deadlines are not the handler's
 	return w.c.conn, bufio.NewReadWriter(w.c.br, w.c.bw), nil
 }
 

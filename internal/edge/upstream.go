@@ -49,6 +49,7 @@ type upConn struct {
 	br     *bufio.Reader
 	bw     *bufio.Writer
 	since  time.Time // idle since
+	dl     time.Time // the deadline armed on it (zero: none)
 	header http.Header
 	fields headFields // which framing fields the last head had
 	line   []byte
@@ -136,6 +137,17 @@ func (p *upstreamPool) put(c *upConn, now time.Time) {
 	}
 	p.mu.Unlock()
 	_ = c.Close()
+}
+
+// armDeadline makes the connection's read and write deadline fall in
+// [want, want+slack] (see lazyDeadline). A connection whose deadline
+// anything else changed is never reused: the client's cancellation
+// closes it.
+func (c *upConn) armDeadline(want time.Time, slack time.Duration) {
+	if lazyDeadline(c.dl, want, slack) {
+		c.dl = want.Add(slack)
+		_ = c.SetDeadline(c.dl)
+	}
 }
 
 // closeIdle closes every idle connection (on shutdown).
@@ -356,7 +368,7 @@ func (s *Server) serveUpstream(p *upstreamPool, rs *reqState, w http.ResponseWri
 			conn := c
 			stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(aLongTimeAgo) })
 		}
-		_ = c.SetDeadline(deadline)
+		c.armDeadline(deadline, deadlineSlack(timeout))
 		if err = rs.writeUpstreamRequest(c.bw, method, u, r); err == nil {
 			err = c.readResponse(method, w)
 		}
