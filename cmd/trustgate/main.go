@@ -25,6 +25,9 @@ import (
 var version = "dev"
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		applyRuntimeSettings() // may re-execute the process
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
