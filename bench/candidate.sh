@@ -21,6 +21,8 @@ serve=("$bin/trustgate" serve)
 if [ -n "${BENCH_CPUPROFILE:-}" ]; then
 	(cd "$root" && go build -o "$bin/gwprof" ./bench/gwprof)
 	serve=("$bin/gwprof" -cpuprofile "$BENCH_CPUPROFILE-$BENCH_KEYTYPE")
+	# What trustgate serve adds to GODEBUG itself (cmd/trustgate/sysmon.go).
+	export GODEBUG="${GODEBUG:-schedtrace=2147483647}"
 fi
 
 # The Go runtime setting recommended for a gateway (docs/performance.md):
