@@ -202,19 +202,13 @@ func (c *h1Conn) interpretHead(r *http.Request) error {
 // fieldExpect marks an Expect field in a request head (see headFields).
 const fieldExpect = fieldDrop << 1
 
-// requestField says which of the fields interpretHead acts on name is.
+// requestField is headField plus Expect, the one request-only field
+// interpretHead acts on.
 func requestField(name string) headFields {
-	switch name {
-	case "Connection":
-		return fieldConnection
-	case "Transfer-Encoding":
-		return fieldTransferEncoding
-	case "Content-Length":
-		return fieldContentLength
-	case "Expect":
+	if name == "Expect" {
 		return fieldExpect
 	}
-	return 0
+	return headField(name)
 }
 
 // headBlock returns the request head up to and including its blank line.

@@ -71,20 +71,27 @@ const (
 )
 
 func headField(name string) headFields {
+	var f headFields
 	switch name {
 	case "Connection":
-		return fieldConnection
+		f = fieldConnection
 	case "Trailer":
-		return fieldTrailer | fieldDrop
+		f = fieldTrailer
 	case "Transfer-Encoding":
-		return fieldTransferEncoding | fieldDrop
+		f = fieldTransferEncoding
 	case "Content-Length":
-		return fieldContentLength
-	case "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Upgrade",
-		"X-Amzn-Requestid", "X-Amz-Apigw-Id":
-		return fieldDrop
+		f = fieldContentLength
 	}
-	return 0
+	if droppedField(name) {
+		f |= fieldDrop
+	}
+	return f
+}
+
+// droppedField reports whether frame removes a response field whatever
+// Connection says: hop-by-hop, or one of the request ids the gateway sets.
+func droppedField(k string) bool {
+	return hopByHop(k) || k == "X-Amzn-Requestid" || k == "X-Amz-Apigw-Id"
 }
 
 // maxUpstreamHead bounds a backend's response head (as the transport's
@@ -638,7 +645,7 @@ func (c *upConn) frame(method string, http10 bool) error {
 		return nil
 	}
 	for k := range h {
-		if hopByHop(k) || k == "X-Amzn-Requestid" || k == "X-Amz-Apigw-Id" || hasToken(conn, k) {
+		if droppedField(k) || hasToken(conn, k) {
 			delete(h, k)
 		}
 	}
